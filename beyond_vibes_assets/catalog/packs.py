@@ -1,0 +1,188 @@
+"""Behaviour packs: a folder with `pack.yaml` and `items.jsonl`, checked by a built-in verifier.
+
+A user adds a pack with no Python: items in JSONL, a verifier picked by name, optional few-shot
+examples and a system prompt. Problems are reported with file, line, field and fix, like models.yaml.
+A pack's fingerprint (its files plus the code versions of the verifiers it uses) is what makes only
+that pack's scores stale when one verifier changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..scoring import verifiers as V
+from ..scoring.constraints import CONSTRAINT_TYPES
+from .errors import ConfigError, Problem
+from .models_config import NAME_RE
+
+
+class FewShot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str
+    assistant: str
+
+
+class PackMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    version: str = "1"
+    description: str = ""
+    system_prompt: str | None = None
+    few_shot: list[FewShot] = Field(default_factory=list)
+    verifier: str | None = None  # default for items that name none
+    max_tokens: int = Field(default=256, ge=1)
+    tools: list[dict[str, Any]] | None = None
+    tool_mode: Literal["native", "prompted"] = "native"
+    timeout_floor_s: float = Field(default=15.0, gt=0)
+
+
+class ItemModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    prompt: str
+    check: dict[str, Any]
+    verifier: str | None = None
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    max_tokens: int | None = Field(default=None, ge=1)
+    system: str | None = None
+    json_mode: bool = False  # ask the server for a JSON object (response_format)
+    tags: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    prompt: str
+    verifier: str
+    check: dict[str, Any]
+    difficulty: str
+    max_tokens: int
+    system: str | None
+    json_mode: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    version: str
+    path: str
+    meta: PackMeta
+    items: list[Item] = field(default_factory=list)
+    fingerprint: str = ""
+
+    @property
+    def verifiers(self) -> list[str]:
+        return sorted({i.verifier for i in self.items})
+
+
+def _pack_fingerprint(files: list[Path], verifier_names: list[str]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    for name in sorted(verifier_names):
+        digest.update(f"{name}={V.code_version(name)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _check_item_spec(file: str, label: str, item: ItemModel, verifier: str) -> list[Problem]:
+    problems = []
+    for key in V.REQUIRED.get(verifier, ()):
+        if key not in item.check:
+            problems.append(Problem(file, label, f"check.{key}", f"verifier '{verifier}' needs '{key}'", f"add \"{key}\" to the item's check"))
+    if verifier in ("json_schema", "yaml") and "schema" in item.check:
+        try:
+            jsonschema.Draft202012Validator.check_schema(item.check["schema"])
+        except jsonschema.SchemaError as exc:
+            problems.append(Problem(file, label, "check.schema", f"invalid JSON Schema: {exc.message}", "fix the schema"))
+    if verifier == "constraints":
+        for c in item.check.get("constraints", []):
+            if not isinstance(c, dict) or c.get("type") not in CONSTRAINT_TYPES:
+                problems.append(Problem(file, label, "check.constraints", f"unknown constraint {c!r}",
+                                        f"use a type from: {', '.join(CONSTRAINT_TYPES)}"))
+    return problems
+
+
+def load_pack(folder: Path) -> Pack:
+    folder = Path(folder)
+    meta_file, items_file = folder / "pack.yaml", folder / "items.jsonl"
+    problems: list[Problem] = []
+    name = folder.name
+    if not NAME_RE.match(name):
+        problems.append(Problem(str(folder), "folder name", "", "pack folder names become task partition keys",
+                                "rename the folder using letters, digits, '.', '_' or '-'"))
+    meta = PackMeta()
+    if meta_file.exists():
+        try:
+            meta = PackMeta.model_validate(yaml.safe_load(meta_file.read_text()) or {})
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
+            problems.append(Problem(str(meta_file), f"line {line}", "", f"YAML syntax error: {exc.problem}", "fix the YAML at that line"))
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False, include_input=False):
+                fld = ".".join(map(str, err["loc"]))
+                problems.append(Problem(str(meta_file), "pack", fld, err["msg"], f"see packs/README.md for '{fld}'"))
+    if meta.name and meta.name != name:
+        problems.append(Problem(str(meta_file), "pack", "name", f"name '{meta.name}' differs from the folder '{name}'", "make them equal or drop 'name'"))
+    if meta.verifier and meta.verifier not in V.VERIFIERS:
+        problems.append(Problem(str(meta_file), "pack", "verifier", f"unknown verifier '{meta.verifier}'", f"use one of: {', '.join(sorted(V.VERIFIERS))}"))
+    items: list[Item] = []
+    if not items_file.exists():
+        problems.append(Problem(str(items_file), "file", "", "a pack needs items.jsonl", "add one JSON object per line"))
+    else:
+        seen: set[str] = set()
+        for lineno, line in enumerate(items_file.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, file = f"line {lineno}", str(items_file)
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(file, label, "", f"not valid JSON ({exc.msg} at column {exc.colno})", "write one JSON object per line"))
+                continue
+            try:
+                model = ItemModel.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False, include_input=False):
+                    fld = ".".join(map(str, err["loc"]))
+                    fix = "add it" if err["type"] == "missing" else ("remove it" if err["type"] == "extra_forbidden" else "correct it")
+                    problems.append(Problem(file, label, fld, err["msg"], fix))
+                continue
+            verifier = model.verifier or meta.verifier
+            if verifier is None or verifier not in V.VERIFIERS:
+                problems.append(Problem(file, label, "verifier", f"unknown or missing verifier {verifier!r}",
+                                        f"set 'verifier' on the item or in pack.yaml; one of: {', '.join(sorted(V.VERIFIERS))}"))
+                continue
+            if model.id in seen:
+                problems.append(Problem(file, label, "id", f"duplicate id '{model.id}'", "give every item a unique id"))
+            seen.add(model.id)
+            problems += _check_item_spec(file, label, model, verifier)
+            items.append(Item(model.id, model.prompt, verifier, model.check, model.difficulty,
+                              model.max_tokens or meta.max_tokens, model.system, model.json_mode, lineno))
+        if not items and not problems:
+            problems.append(Problem(file, "file", "", "no items", "add at least one item line"))
+    if problems:
+        raise ConfigError(problems)
+    files = [f for f in (meta_file, items_file) if f.exists()]
+    return Pack(name, meta.version, str(folder), meta, items, _pack_fingerprint(files, sorted({i.verifier for i in items})))
+
+
+def discover_packs(root: Path) -> dict[str, Pack]:
+    """Every pack folder under root; all problems from all packs are raised together."""
+    packs, problems = {}, []
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and (p / "items.jsonl").exists()):
+        try:
+            packs[folder.name] = load_pack(folder)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return packs

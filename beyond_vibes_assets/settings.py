@@ -1,0 +1,55 @@
+"""Where the platform keeps state: one home folder so a user or a test can run in isolation.
+
+Everything a run writes (warehouse, object store, raw records, reports, the Dagster instance when
+DAGSTER_HOME is unset) lives under BEYOND_VIBES_HOME. Engine builds take minutes, so they are cached
+outside it (BEYOND_VIBES_CACHE, default ~/.cache/beyond-vibes) and shared across homes and clones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def home() -> Path:
+    path = Path(os.environ.get("BEYOND_VIBES_HOME", ".beyond_vibes")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_root() -> Path:
+    default = Path.home() / ".cache" / "beyond-vibes"
+    path = Path(os.environ.get("BEYOND_VIBES_CACHE", default)).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("BEYOND_VIBES_CONFIG", "models.yaml")).expanduser().resolve()
+
+
+def packs_dir() -> Path:
+    return Path(os.environ.get("BEYOND_VIBES_PACKS", REPO_ROOT / "packs")).expanduser().resolve()
+
+
+def subdir(*parts: str) -> Path:
+    path = home().joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ensure_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the home folder unless the user chose one; seed the default instance config."""
+    if os.environ.get("DAGSTER_HOME"):
+        path = Path(os.environ["DAGSTER_HOME"]).resolve()
+    else:
+        path = subdir("dagster")
+        os.environ["DAGSTER_HOME"] = str(path)
+    path.mkdir(parents=True, exist_ok=True)
+    target = path / "dagster.yaml"
+    if not target.exists():
+        shutil.copyfile(REPO_ROOT / "deploy" / "dagster.yaml", target)
+    return path

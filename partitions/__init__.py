@@ -1,0 +1,16 @@
+"""Partition definitions and key helpers shared by every asset."""
+
+from .definitions import TASKS, VARIANT_TASK, VARIANTS
+from .keys import API_QUANT, VariantKey, make_variant_key, parse_variant_key, slugify, split_multi_key
+
+__all__ = [
+    "API_QUANT",
+    "TASKS",
+    "VARIANTS",
+    "VARIANT_TASK",
+    "VariantKey",
+    "make_variant_key",
+    "parse_variant_key",
+    "slugify",
+    "split_multi_key",
+]

@@ -1,0 +1,62 @@
+"""Variant keys: model~quant~engine in one dynamic dimension.
+
+Dagster allows two partition dimensions, so the three axes are folded into one key. '~' because '|'
+separates multi-partition dimensions and '/' makes nested paths. API models use quant 'api' and
+their provider as the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+SEP = "~"
+API_QUANT = "api"
+_SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class VariantKey(NamedTuple):
+    model: str
+    quant: str
+    engine: str
+
+    @property
+    def key(self) -> str:
+        return SEP.join(self)
+
+    @property
+    def weights_key(self) -> str:
+        """Weights do not depend on the engine: model~quant."""
+        return f"{self.model}{SEP}{self.quant}"
+
+    @property
+    def is_api(self) -> bool:
+        return self.quant == API_QUANT
+
+
+def slugify(text: str) -> str:
+    """Make a HF repo id or free text safe for a partition key ('HuggingFaceTB/SmolLM2' -> 'HuggingFaceTB--SmolLM2')."""
+    return _SLUG_RE.sub("-", text.replace("/", "--")).strip("-")
+
+
+def make_variant_key(model: str, quant: str, engine: str) -> str:
+    for part, label in ((model, "model"), (quant, "quant"), (engine, "engine")):
+        if not part or SEP in part or "|" in part or "/" in part:
+            raise ValueError(f"{label} name {part!r} cannot be part of a variant key (no '~', '|', '/')")
+    return VariantKey(model, quant, engine).key
+
+
+def parse_variant_key(key: str) -> VariantKey:
+    parts = key.split(SEP)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"variant key {key!r} is not model~quant~engine")
+    return VariantKey(*parts)
+
+
+def split_multi_key(partition_key: object) -> tuple[str, str]:
+    """(variant, task) from a MultiPartitionKey or its 'task|variant' string form."""
+    keys_by_dim = getattr(partition_key, "keys_by_dimension", None)
+    if keys_by_dim:
+        return keys_by_dim["variant"], keys_by_dim["task"]
+    task, variant = str(partition_key).split("|")
+    return variant, task
