@@ -1,0 +1,10 @@
+"""One module per asset family."""
+
+from .curated import curated_dataset
+from .engine_build import engine_build
+from .engine_probe import engine_probe
+from .model_weights import model_weights
+from .packs import pack_definition, pack_results
+from .report import report
+
+ALL_ASSETS = [engine_build, model_weights, engine_probe, pack_definition, pack_results, curated_dataset, report]

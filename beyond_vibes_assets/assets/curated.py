@@ -1,0 +1,40 @@
+"""curated_dataset: publish a read-only Parquet snapshot of the warehouse for readers.
+
+Readers (notebooks, the UI, a second process) never open the live DuckDB file, which allows one
+writer; they read this snapshot, replaced atomically folder by folder.
+"""
+
+
+import shutil
+
+import dagster as dg
+
+from resources.warehouse import WarehouseResource
+
+from ..settings import subdir
+
+TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard")
+
+
+@dg.asset(
+    deps=["pack_results", "engine_probe", "model_weights"],
+    group_name="warehouse",
+    kinds={"duckdb", "parquet"},
+    code_version="1",
+    pool="warehouse",
+    description="Tidy warehouse tables and views, published as a Parquet snapshot for readers.",
+)
+def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    target = subdir("warehouse", "snapshot")
+    staging = subdir("warehouse", "snapshot.partial")
+    counts = {}
+    with warehouse.connect() as con:
+        for table in TABLES:
+            path = staging / f"{table}.parquet"
+            con.execute(f"COPY (SELECT * FROM {table}) TO '{path}' (FORMAT PARQUET)")
+            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    context.log.info(f"snapshot at {target}: {counts}")
+    return dg.MaterializeResult(metadata={"snapshot": dg.MetadataValue.path(str(target)),
+                                          **{f"rows_{k}": v for k, v in counts.items()}})

@@ -1,0 +1,128 @@
+"""engine_probe[variant]: what this model file does on this engine config, measured.
+
+Load time, peak server RSS, VRAM/temperature when a GPU exists, TTFT and prompt/generation speed at
+fixed lengths (client and server figures side by side), the llama-bench ceiling, perplexity on a
+shipped text and a determinism check against the previous probe of the same file and build.
+"""
+
+
+import json
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from partitions import VARIANTS
+from resources.gpu import HOT_C, GpuTelemetry
+from resources.llama_server import LlamaServerResource, RssSampler
+from resources.object_store import ObjectStoreResource
+from resources.warehouse import WarehouseResource
+
+from ..catalog.resource import CatalogResource
+from ..engine import probe as P
+from ..settings import subdir
+from .serving import serve_variant
+
+CHECKS = [
+    dg.AssetCheckSpec("deterministic", asset="engine_probe",
+                      description="Same canonical outputs as the previous probe of the same model file and engine build."),
+    dg.AssetCheckSpec("thermals_ok", asset="engine_probe", description=f"GPU stayed at or below {HOT_C:.0f} °C."),
+]
+
+
+def probe_path(variant_key: str):
+    return subdir("probes") / f"{variant_key}.json"
+
+
+def load_probe(variant_key: str) -> dict | None:
+    path = probe_path(variant_key)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def determinism_verdict(previous: dict | None, current_hash: str, model_sha: str, build_key: str) -> tuple[bool, str]:
+    """Pure: compare with the previous probe only when it served the same file with the same build."""
+    if not previous or previous.get("model_sha256") != model_sha or previous.get("engine_build") != build_key:
+        return True, "baseline recorded (no previous probe of this file and build)"
+    before = previous.get("determinism", {}).get("hash")
+    if before == current_hash:
+        return True, f"matches previous probe ({current_hash})"
+    return False, f"drift: previous {before}, now {current_hash}"
+
+
+@dg.asset(
+    partitions_def=VARIANTS,
+    deps=["model_weights", "engine_build"],
+    group_name="inference",
+    kinds={"llamacpp"},
+    code_version="1",
+    pool="engine",
+    check_specs=CHECKS,
+    description="Load time, peak RSS/VRAM, TTFT, prompt/generation tok/s, llama-bench ceiling, perplexity, determinism.",
+)
+def engine_probe(context: dg.AssetExecutionContext, catalog: CatalogResource, object_store: ObjectStoreResource,
+                 llama_server: LlamaServerResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    key = context.partition_key
+    variant = catalog.variant(key)
+    if variant.is_api:
+        return dg.MaterializeResult(
+            metadata={"skipped": "API model: latency is measured per request in pack_results"},
+            check_results=[dg.AssetCheckResult(check_name=c.name, passed=True, metadata={"skipped": "API model"}) for c in CHECKS],
+            data_version=dg.DataVersion("api"),
+        )
+    previous = load_probe(key)
+    threads = variant.engine.threads if variant.engine else None
+    with GpuTelemetry() as gpu, serve_variant(catalog, object_store, llama_server, key, "engine_probe", context.log.info) as (srv, build, weights):
+        with RssSampler(srv.pid) as rss:
+            speed = P.run(P.speed_run(srv.openai_base))
+            determinism = P.run(P.determinism_run(srv.openai_base))
+        load_time, props, slots = srv.load_time_s, srv.props, srv.slots
+    model_path = str(object_store.fetch(weights.object_key, subdir("cache", "weights") / f"{weights.sha256}.gguf"))
+    bench = P.run_llama_bench(build.tools["llama-bench"], model_path, threads) if build.tool("llama-bench") else {"error": "no llama-bench"}
+    ppl = P.run_perplexity(build.tools["llama-perplexity"], model_path, threads) if build.tool("llama-perplexity") else {"error": "no llama-perplexity"}
+    ok, reason = determinism_verdict(previous, determinism["hash"], weights.sha256, build.key)
+    g = gpu.sample
+    record = {
+        "variant": key, "model": variant.model.name, "quant": variant.quant, "engine": variant.engine_name,
+        "run_id": context.run_id, "load_time_s": round(load_time, 3), "peak_rss_bytes": rss.peak,
+        "peak_vram_bytes": g.peak_vram_bytes if g.available else None, "gpu_temp_c": g.peak_temp_c if g.available else None,
+        "ttft_s": speed["ttft_s"], "server_prompt_tps": speed["server_prompt_tps"],
+        "server_predicted_tps": speed["server_predicted_tps"], "client_decode_tps": speed["client_decode_tps"],
+        "bench_pp_tps": bench.get("pp128_tps"), "bench_tg_tps": bench.get("tg32_tps"),
+        "perplexity": ppl.get("perplexity"), "determinism_hash": determinism["hash"], "deterministic": ok,
+        "model_sha256": weights.sha256, "engine_build": build.key,
+        "created_at": datetime.now(timezone.utc).isoformat(),
+    }
+    detail = {"speed": speed, "bench": bench, "perplexity": ppl, "determinism": determinism, "gpu": g.__dict__,
+              "server_props": {k: props.get(k) for k in ("build_info", "total_slots", "model_ftype")}, "slots": slots}
+    record["detail"] = json.dumps(detail, default=str)
+    probe_path(key).write_text(json.dumps({**record, "determinism": determinism}, indent=2, default=str))
+    warehouse.replace_partition("probes", {"variant": key}, [record])
+    agreement = None
+    if speed["client_decode_tps"] and speed["server_predicted_tps"]:
+        agreement = round(speed["client_decode_tps"] / speed["server_predicted_tps"], 4)
+    return dg.MaterializeResult(
+        metadata={
+            "load_time_s": record["load_time_s"], "peak_rss_mb": round(rss.peak / 1e6, 1),
+            "gpu": g.name or g.reason, "ttft_s": speed["ttft_s"],
+            "server_prompt_tps": speed["server_prompt_tps"], "server_predicted_tps": speed["server_predicted_tps"],
+            "client_decode_tps": speed["client_decode_tps"], "client_over_server_decode": agreement,
+            "bench_pp128_tps": bench.get("pp128_tps"), "bench_tg32_tps": bench.get("tg32_tps"),
+            "perplexity": ppl.get("perplexity"), "determinism": reason, "model_sha256": weights.sha256,
+            "engine_build": build.key,
+        },
+        check_results=[
+            dg.AssetCheckResult(check_name="deterministic", passed=ok, metadata={"detail": reason}),
+            dg.AssetCheckResult(check_name="thermals_ok", passed=not g.too_hot,
+                                metadata={"peak_temp_c": g.peak_temp_c if g.available else "no GPU"}),
+        ],
+    )
+
+
+def probe_speed(variant_key: str) -> tuple[float | None, float | None]:
+    """(decode tok/s, prompt tok/s) from the latest probe, for timeouts that scale with measured speed."""
+    probe = load_probe(variant_key)
+    if not probe:
+        return None, None
+    return probe.get("client_decode_tps") or probe.get("server_predicted_tps"), probe.get("server_prompt_tps")
+
+
+

@@ -1,0 +1,35 @@
+"""report: the leaderboard as Markdown, written under BEYOND_VIBES_HOME and attached as metadata."""
+
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from resources.warehouse import WarehouseResource, read_sql
+
+from ..engine.manifest import harness_commit
+from ..report.leaderboard import render
+from ..settings import subdir
+
+
+@dg.asset(
+    deps=["curated_dataset"],
+    group_name="warehouse",
+    kinds={"markdown"},
+    code_version="1",
+    pool="warehouse",
+    description="Leaderboard with per-pack pass counts, CIs, speed, perplexity and the quality-vs-speed frontier.",
+)
+def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    leaderboard = warehouse.query("SELECT * FROM leaderboard")
+    matrix = warehouse.query(read_sql("queries/pack_matrix.sql"))
+    weights = warehouse.query(read_sql("queries/weights_origin.sql"))
+    failures = warehouse.query(read_sql("queries/failure_modes.sql"))
+    commit, dirty = harness_commit()
+    text = render(leaderboard, matrix, weights, failures, {
+        "harness_commit": commit, "harness_dirty": dirty, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    path = subdir("reports") / "report.md"
+    path.write_text(text)
+    context.log.info(f"report written to {path}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "report": dg.MetadataValue.md(text),
+                                          "variants": len(leaderboard)})

@@ -1,0 +1,1 @@
+"""models.yaml and packs: loading and pydantic validation with file/entry/field/fix messages."""

@@ -1,0 +1,32 @@
+"""The Dagster code location: assets, checks, sensors and resources. Nothing here touches disk or network."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from resources import (
+    HuggingFaceResource,
+    LLMClientResource,
+    LlamaServerResource,
+    ObjectStoreResource,
+    WarehouseResource,
+)
+
+from .assets import ALL_ASSETS
+from .catalog.resource import CatalogResource
+from .sensors import catalog_sync_sensor
+
+
+def default_resources() -> dict[str, object]:
+    """Embedded defaults: local folder store, DuckDB, llama-server on 127.0.0.1. Swap any of them in tests or deploys."""
+    return {
+        "catalog": CatalogResource(),
+        "object_store": ObjectStoreResource(),
+        "hf_hub": HuggingFaceResource(),
+        "warehouse": WarehouseResource(),
+        "llama_server": LlamaServerResource(),
+        "llm_clients": LLMClientResource(),
+    }
+
+
+defs = dg.Definitions(assets=ALL_ASSETS, sensors=[catalog_sync_sensor], resources=default_resources())

@@ -1,0 +1,1 @@
+"""llama.cpp builds, GGUF weights, probes and run manifests."""

@@ -1,0 +1,96 @@
+"""`beyond-vibes inspect`: failures with reasons, one sample in full, or two runs compared item by item."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from resources.warehouse import WarehouseResource
+
+COLUMNS = "variant, task, sample_id, passed, score, failure_mode, verdict_reason, run_id"
+
+
+def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with WarehouseResource().connect(read_only=True) as con:
+        cur = con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _filters(args) -> tuple[str, list[Any]]:
+    where, params = [], []
+    if args.variant:
+        where.append("variant = ?")
+        params.append(args.variant)
+    if args.pack:
+        where.append("task = ?")
+        params.append(args.pack)
+    return (" AND ".join(where) or "TRUE"), params
+
+
+def side(key: str, pack: str | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Rows of one run id, or of one variant's current results."""
+    sql = f"SELECT {COLUMNS} FROM samples WHERE (run_id = ? OR variant = ?)" + (" AND task = ?" if pack else "")
+    rows = _rows(sql, [key, key] + ([pack] if pack else []))
+    return {(r["task"], r["sample_id"]): r for r in rows}
+
+
+def diff_rows(a: dict, b: dict) -> list[dict[str, Any]]:
+    """Pure: items whose verdict differs between two runs, plus items present on one side only."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        ra, rb = a.get(key), b.get(key)
+        va = None if ra is None else bool(ra["passed"])
+        vb = None if rb is None else bool(rb["passed"])
+        if va != vb:
+            change = "only in B" if ra is None else "only in A" if rb is None else ("fixed" if vb else "regressed")
+            out.append({"task": key[0], "sample_id": key[1], "change": change,
+                        "a": (ra or {}).get("failure_mode") or (ra or {}).get("verdict_reason"),
+                        "b": (rb or {}).get("failure_mode") or (rb or {}).get("verdict_reason")})
+    return out
+
+
+def main(args, console) -> int:
+    if args.diff:
+        a, b = (side(k, args.pack) for k in args.diff)
+        changes = diff_rows(a, b)
+        if args.json:
+            print(json.dumps(changes, indent=1, default=str))
+            return 0
+        pa, pb = sum(bool(r["passed"]) for r in a.values()), sum(bool(r["passed"]) for r in b.values())
+        console.print(f"A {args.diff[0]}: {pa}/{len(a)} passed   B {args.diff[1]}: {pb}/{len(b)} passed")
+        for c in changes:
+            console.print(f"{c['change']:<10} {c['task']}/{c['sample_id']}  A: {c['a'] or 'pass'}  B: {c['b'] or 'pass'}")
+        console.print(f"{sum(c['change'] == 'regressed' for c in changes)} regressed, {sum(c['change'] == 'fixed' for c in changes)} fixed")
+        return 0
+    where, params = _filters(args)
+    if args.sample:
+        rows = _rows(f"SELECT * FROM samples WHERE {where} AND sample_id = ?", params + [args.sample])
+        if not rows:
+            console.print(f"no sample {args.sample!r} matches")
+            return 1
+        for r in rows:
+            if args.json:
+                print(json.dumps(r, indent=1, default=str))
+                continue
+            console.rule(f"{r['variant']} / {r['task']} / {r['sample_id']}")
+            for m in json.loads(r["prompt_text"] or "[]"):
+                console.print(f"[bold]{m['role']}[/bold]: {m['content']}")
+            console.print(f"[bold]response[/bold]: {r['response_text']}")
+            if r["tool_calls"]:
+                console.print(f"[bold]tool calls[/bold]: {r['tool_calls']}")
+            if r["reasoning_text"]:
+                console.print(f"[bold]reasoning (not scored)[/bold]: {r['reasoning_text']}")
+            console.print(f"[bold]verdict[/bold]: {'PASS' if r['passed'] else 'FAIL'} score={r['score']} "
+                          f"{r['failure_mode'] or ''} {r['verdict_reason'] or ''}")
+            console.print(f"tokens {r['prompt_tokens']}+{r['completion_tokens']}, TTFT {r['ttft_s']}s, "
+                          f"decode {r['decode_tps']} tok/s (server {r['server_predicted_tps']}), run {r['run_id']}")
+        return 0
+    rows = _rows(f"SELECT {COLUMNS} FROM samples WHERE {where} AND NOT passed ORDER BY variant, task, sample_id", params)
+    if args.json:
+        print(json.dumps(rows, indent=1, default=str))
+        return 0
+    for r in rows:
+        console.print(f"{r['variant']} {r['task']}/{r['sample_id']}: {r['failure_mode'] or 'wrong'} — {r['verdict_reason']}")
+    console.print(f"{len(rows)} failing samples")
+    return 0

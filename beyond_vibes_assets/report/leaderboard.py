@@ -1,0 +1,62 @@
+"""Render the Markdown report from warehouse rows (pure: rows in, text out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .stats import pareto_front, wilson
+
+
+def _f(value: Any, digits: int = 1, suffix: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequence[dict], failures: Sequence[dict],
+           manifest: dict[str, Any]) -> str:
+    tasks = sorted({r["task"] for r in matrix})
+    cells = {(r["variant"], r["task"]): r for r in matrix}
+    front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
+    origin = {w["weights_key"]: w for w in weights}
+    lines = ["# Beyond Vibes report", "",
+             f"Harness commit `{manifest.get('harness_commit')}`{' (dirty)' if manifest.get('harness_dirty') else ''}; "
+             f"generated {manifest.get('generated_at')}. Canonical sampling only (temperature 0). "
+             "Pass rate is the mean of per-pack pass rates; the interval is a 95% Wilson interval over all items. "
+             "Failed calls (timeouts, dead endpoints) are counted apart and never scored as answers.", "",
+             "## Leaderboard", ""]
+    header = ["#", "variant", "pass rate", "95% CI", "passed", "failed calls", *tasks,
+              "TTFT s (median)", "decode tok/s client", "decode tok/s server", "probe prefill tok/s",
+              "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB", "frontier"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, r in enumerate(leaderboard, 1):
+        lo, hi = wilson(int(r["n_passed"] or 0), int(r["n"] or 0))
+        per_task = []
+        for t in tasks:
+            c = cells.get((r["variant"], t))
+            per_task.append(f"{c['n_passed']}/{c['n']}" if c else "—")
+        bench = f"{_f(r['bench_pp_tps'], 0)} / {_f(r['bench_tg_tps'], 0)}" if r.get("bench_pp_tps") else "—"
+        probe_gen = f"{_f(r['probe_gen_tps'])} / {_f(r['probe_client_decode_tps'])}" if r.get("probe_gen_tps") else "—"
+        rss = _f(r["peak_rss_bytes"] / 1e6, 0) if r.get("peak_rss_bytes") else "—"
+        lines.append("| " + " | ".join([
+            str(i), f"`{r['variant']}`", _f(100 * (r["pass_rate"] or 0), 1, "%"), f"{100 * lo:.0f}–{100 * hi:.0f}%",
+            f"{r['n_passed']}/{r['n']}", str(r["n_failed_calls"]), *per_task, _f(r["median_ttft_s"], 3),
+            _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]), _f(r.get("probe_prompt_tps")),
+            probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "",
+        ]) + " |")
+    lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster).", "",
+              "## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
+    for w in weights:
+        how = w["origin"] + (f" from {w['derived_from']} (llama-quantize)" if w.get("derived_from") else "")
+        lines.append(f"| `{w['weights_key']}` | {how} | `{w['sha256'][:16]}` | {w['size_bytes'] / 1e6:.1f} | {w['file_type']} |")
+    if failures:
+        lines += ["", "## Failed calls", "", "| variant | failure mode | count |", "|---|---|---|"]
+        lines += [f"| `{f['variant']}` | {f['failure_mode']} | {f['n']} |" for f in failures]
+    lines += ["", "## Reproduce", "",
+              "Every figure comes from rows in the warehouse (`samples`, `probes`, `runs`, `weights`); "
+              "the `runs` table records the harness commit, model sha256, engine build, server props and sampling "
+              "parameters of each (variant, pack) result.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Pure verifiers and extraction helpers: testable without Dagster or a model."""

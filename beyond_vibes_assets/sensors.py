@@ -1,0 +1,24 @@
+"""Keep the dynamic partitions in sync with models.yaml and the packs folder."""
+
+
+import dagster as dg
+
+from .catalog.errors import ConfigError
+from .catalog.resource import CatalogResource
+from .sync import plan_sync, wanted
+
+
+@dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Adds variants/tasks new in the catalog; removes and reports ones that are gone.")
+def catalog_sync_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult | dg.SkipReason:
+    try:
+        want_v, want_t = wanted(catalog)
+    except ConfigError as exc:
+        return dg.SkipReason(f"catalog invalid, partitions left as they are:\n{exc}")
+    plan = plan_sync(want_v, want_t, context.instance.get_dynamic_partitions("variant"),
+                     context.instance.get_dynamic_partitions("task"))
+    if plan.empty:
+        return dg.SkipReason("partitions match the catalog")
+    for line in plan.lines():
+        context.log.info(line)
+    return dg.SensorResult(dynamic_partitions_requests=plan.requests())

@@ -1,0 +1,17 @@
+"""ConfigurableResources: llama.cpp engine, LLM clients, HF hub, object store, warehouse, GPU telemetry."""
+
+from .gpu import GpuTelemetry
+from .hf_hub import HuggingFaceResource
+from .llama_server import LlamaServerResource
+from .llm_client import LLMClientResource
+from .object_store import ObjectStoreResource
+from .warehouse import WarehouseResource
+
+__all__ = [
+    "GpuTelemetry",
+    "HuggingFaceResource",
+    "LLMClientResource",
+    "LlamaServerResource",
+    "ObjectStoreResource",
+    "WarehouseResource",
+]

@@ -1,0 +1,92 @@
+"""The results warehouse: an embedded DuckDB file by default.
+
+DuckDB allows one writer process, so only runs write, in short transactions that replace one
+partition (delete + insert); writers are serialized by the `warehouse` pool and retry briefly on a
+held lock. Nothing opens the file at import time, and the UI process never opens it: readers use the
+Parquet snapshot that `curated_dataset` publishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from beyond_vibes_assets.settings import REPO_ROOT, subdir
+
+SQL_DIR = REPO_ROOT / "sql"
+
+
+def read_sql(relative: str) -> str:
+    return (SQL_DIR / relative).read_text()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    path: str | None = None  # default BEYOND_VIBES_HOME/warehouse/beyond_vibes.duckdb
+    lock_timeout_s: float = 120.0
+
+    def db_path(self) -> Path:
+        return Path(self.path).expanduser().resolve() if self.path else subdir("warehouse") / "beyond_vibes.duckdb"
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[Any]:
+        import duckdb
+
+        path = self.db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_s
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=read_only and path.exists())
+                break
+            except duckdb.IOException as exc:  # another process holds the write lock
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        try:
+            if not read_only:
+                self._ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    @staticmethod
+    def _ensure_schema(con: Any) -> None:
+        for folder in ("schema", "views"):
+            for file in sorted((SQL_DIR / folder).glob("*.sql")):
+                con.execute(file.read_text())
+
+    def replace_partition(self, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> int:
+        """Delete the partition's rows and insert the new ones in one transaction (no duplicates, no gap)."""
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        with self.connect() as con:
+            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
+                if rows:
+                    placeholders = ", ".join("?" for _ in columns)
+                    con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+                                    [[row.get(c) for c in columns] for row in rows])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return len(rows)
+
+    def append(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        with self.connect() as con:
+            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            placeholders = ", ".join("?" for _ in columns)
+            con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+                            [[row.get(c) for c in columns] for row in rows])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        with self.connect() as con:
+            cur = con.execute(sql, list(params or []))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]

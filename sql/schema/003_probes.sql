@@ -1,0 +1,25 @@
+-- Engine probe per variant: load time, memory, speed, engine ceiling, perplexity, determinism.
+CREATE TABLE IF NOT EXISTS probes (
+    variant VARCHAR NOT NULL,
+    model VARCHAR,
+    quant VARCHAR,
+    engine VARCHAR,
+    run_id VARCHAR,
+    load_time_s DOUBLE,
+    peak_rss_bytes BIGINT,
+    peak_vram_bytes BIGINT,
+    gpu_temp_c DOUBLE,
+    ttft_s DOUBLE,
+    server_prompt_tps DOUBLE,
+    server_predicted_tps DOUBLE,
+    client_decode_tps DOUBLE,
+    bench_pp_tps DOUBLE,
+    bench_tg_tps DOUBLE,
+    perplexity DOUBLE,
+    determinism_hash VARCHAR,
+    deterministic BOOLEAN,
+    model_sha256 VARCHAR,
+    engine_build VARCHAR,
+    detail VARCHAR,
+    created_at TIMESTAMP
+);

@@ -1,0 +1,23 @@
+-- One row per variant: overall pass rate (mean of per-task rates), latency and the latest probe.
+CREATE OR REPLACE VIEW leaderboard AS
+WITH per_variant AS (
+    SELECT variant, any_value(model) AS model, any_value(quant) AS quant, any_value(engine) AS engine,
+           avg(pass_rate) AS pass_rate, sum(n) AS n, sum(n_passed) AS n_passed,
+           sum(n_failed_calls) AS n_failed_calls
+    FROM pack_scores GROUP BY variant
+), latency AS (
+    SELECT variant, median(ttft_s) AS median_ttft_s, median(decode_tps) AS median_decode_tps,
+           median(server_predicted_tps) AS median_server_predicted_tps
+    FROM samples WHERE canonical AND failure_mode IS NULL GROUP BY variant
+), probe AS (
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (PARTITION BY variant ORDER BY created_at DESC) AS rn FROM probes
+    ) WHERE rn = 1
+)
+SELECT v.variant, v.model, v.quant, v.engine, v.pass_rate, v.n_passed, v.n, v.n_failed_calls,
+       l.median_ttft_s, l.median_decode_tps, l.median_server_predicted_tps,
+       p.server_prompt_tps AS probe_prompt_tps, p.server_predicted_tps AS probe_gen_tps,
+       p.client_decode_tps AS probe_client_decode_tps, p.bench_pp_tps, p.bench_tg_tps,
+       p.perplexity, p.peak_rss_bytes, p.load_time_s, p.deterministic
+FROM per_variant v LEFT JOIN latency l USING (variant) LEFT JOIN probe p USING (variant)
+ORDER BY v.pass_rate DESC, l.median_decode_tps DESC NULLS LAST;
