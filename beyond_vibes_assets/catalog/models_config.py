@@ -206,12 +206,17 @@ def _validate_entry(cls: type[BaseModel], raw: Any, file: str, label: str, kind:
         return None, problems
 
 
-def _cross_check(cat_file: str, engines: list[EngineConfig], models: list[tuple[str, Any]]) -> list[Problem]:
+def _raw_names(entries: Any) -> list[str]:
+    return [e["name"] for e in entries or [] if isinstance(e, dict) and isinstance(e.get("name"), str)]
+
+
+def _cross_check(cat_file: str, engines: list[EngineConfig], models: list[tuple[str, Any]], raw: dict) -> list[Problem]:
     problems: list[Problem] = []
     engine_names = [e.name for e in engines]
-    for dup in sorted({n for n in engine_names if engine_names.count(n) > 1}):
+    raw_engines = _raw_names(raw.get("engines"))
+    for dup in sorted({n for n in raw_engines if raw_engines.count(n) > 1}):
         problems.append(Problem(cat_file, f"engines (name: {dup})", "name", "duplicate engine name", "give each engine a unique name"))
-    model_names = [m.name for _, m in models]
+    model_names = _raw_names(raw.get("models"))
     for dup in sorted({n for n in model_names if model_names.count(n) > 1}):
         problems.append(Problem(cat_file, f"models (name: {dup})", "name", "duplicate model name", "give each model a unique name"))
     for label, model in models:
@@ -309,7 +314,7 @@ def load_catalog(path: str | Path) -> Catalog:
         problems += errs
         if model:
             models.append((label, model))
-    problems += _cross_check(file, engines, models)
+    problems += _cross_check(file, engines, models, raw)
     if problems:
         raise ConfigError(problems)
     return Catalog(path=file, engines=engines, models=[m for _, m in models])

@@ -1,0 +1,27 @@
+import pytest
+
+from beyond_vibes_assets.report.leaderboard import render
+from beyond_vibes_assets.report.stats import pareto_front, wilson
+
+
+def test_wilson_interval():
+    lo, hi = wilson(0, 10)
+    assert lo == 0.0 and 0.25 < hi < 0.35
+    lo, hi = wilson(8, 10)
+    assert lo == pytest.approx(0.490, abs=0.005) and hi == pytest.approx(0.943, abs=0.005)
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_pareto_front():
+    pts = [("fast-dumb", 0.2, 300.0), ("slow-smart", 0.9, 10.0), ("dominated", 0.2, 100.0), ("mid", 0.5, 200.0), ("nospeed", 1.0, None)]
+    assert pareto_front(pts) == {"fast-dumb", "slow-smart", "mid"}
+
+
+def test_render_lists_every_variant_with_counts():
+    lb = [{"variant": "m~Q4_1~cpu", "pass_rate": 0.5, "n_passed": 5, "n": 10, "n_failed_calls": 1, "median_ttft_s": 0.1,
+           "median_decode_tps": 100.0, "median_server_predicted_tps": 101.0, "probe_prompt_tps": 300.0, "probe_gen_tps": 110.0,
+           "probe_client_decode_tps": 109.0, "bench_pp_tps": 350.0, "bench_tg_tps": 120.0, "perplexity": 23.1, "peak_rss_bytes": 2e8}]
+    matrix = [{"variant": "m~Q4_1~cpu", "task": "reasonmath", "n": 10, "n_passed": 5, "n_failed_calls": 1, "pass_rate": 0.5}]
+    weights = [{"weights_key": "m~Q8_0", "origin": "derived", "derived_from": "Q4_1", "sha256": "ab" * 32, "size_bytes": 1e8, "file_type": "Q8_0"}]
+    text = render(lb, matrix, weights, [{"variant": "m~Q4_1~cpu", "failure_mode": "timeout", "n": 1}], {"harness_commit": "abc"})
+    assert "`m~Q4_1~cpu`" in text and "5/10" in text and "derived from Q4_1" in text and "timeout" in text and "★" in text
