@@ -64,6 +64,17 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
     return result.success
 
 
+def materialize_stale(selection: list[str], partition_key=None, *, instance, force: bool = False,
+                      run_config: dict | None = None) -> bool:
+    """Materialize only when some selected asset partition is missing or stale (or when forced)."""
+    from .staleness import needs_run
+
+    if not force and not needs_run(instance, selection, partition_key):
+        console.print(f"  fresh, skipped: {', '.join(selection)}{f' [{partition_key}]' if partition_key else ''}")
+        return True
+    return materialize(selection, partition_key, run_config=run_config, instance=instance)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     cat = _catalog_resource()
     problems = []
@@ -158,8 +169,9 @@ def cmd_packs_run(args: argparse.Namespace) -> int:
     cmd_sync(args)
     packs = args.pack or sorted(_catalog_resource().all_packs())
     ok = True
+    force = args.force or args.retry_errors or bool(_pack_run_config(args))
     for variant in args.variant:
-        ok &= materialize(["engine_build", "model_weights", "engine_probe"], variant, instance=instance)
+        ok &= materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance)
         for pack in packs:
             ok &= materialize(["pack_definition"], pack, instance=instance)
 
@@ -169,8 +181,8 @@ def cmd_packs_run(args: argparse.Namespace) -> int:
                 console.file.flush()
 
             with progress.hook(show):
-                ok &= materialize(["pack_results"], dg.MultiPartitionKey({"variant": variant, "task": pack}),
-                                  run_config=_pack_run_config(args), instance=instance)
+                ok &= materialize_stale(["pack_results"], dg.MultiPartitionKey({"variant": variant, "task": pack}),
+                                        run_config=_pack_run_config(args), instance=instance, force=force)
     return 0 if ok else 1
 
 
@@ -193,12 +205,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ok &= materialize(["pack_definition"], pack, instance=instance)
     for key in keys:
         console.print(f"[bold]{key}[/bold]: build, weights, probe")
-        if not materialize(["engine_build", "model_weights", "engine_probe"], key, instance=instance):
+        if not materialize_stale(["engine_build", "model_weights", "engine_probe"], key, instance=instance, force=args.force):
             ok = False
             continue
         for pack in packs:
             t0 = time.perf_counter()
-            good = materialize(["pack_results"], dg.MultiPartitionKey({"variant": key, "task": pack}), instance=instance)
+            good = materialize_stale(["pack_results"], dg.MultiPartitionKey({"variant": key, "task": pack}),
+                                     instance=instance, force=args.force)
             ok &= good
             console.print(f"  {pack}: {'ok' if good else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     ok &= materialize(["curated_dataset", "report"], instance=instance)
@@ -238,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("validate", cmd_validate, "check models.yaml and every pack; one message per problem")
     add("variants", cmd_variants, "print every variant key, one per line")
     add("sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones")
-    add("demo", cmd_demo, "sync and materialize the whole default graph, then print the report")
+    p = add("demo", cmd_demo, "sync and materialize the whole default graph (missing or stale parts), then print the report")
+    p.add_argument("--force", action="store_true", help="materialize every partition even when fresh")
     p = add("download", cmd_download, "prepare weights for local variants (API models are skipped)")
     p.add_argument("--dry-run", action="store_true", help="show what would be fetched or derived")
     p.add_argument("--variant", action="append", help="only these variants (repeatable)")
@@ -256,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout-s", dest="timeout_s", type=float)
     p.add_argument("--concurrency", type=int)
     p.add_argument("--retry-errors", action="store_true", help="re-send samples whose stored result is a failure")
+    p.add_argument("--force", action="store_true", help="materialize even when the partition is fresh")
     p.set_defaults(fn=cmd_packs_run)
     p = add("inspect", cmd_inspect, "failures with reasons, one sample in full, or a diff of two runs")
     p.add_argument("--variant")

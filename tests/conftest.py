@@ -43,13 +43,16 @@ def make_pack(root: Path, name: str, items: list[dict], **meta) -> Path:
     return folder
 
 
-def llama_server_pids() -> set[int]:
+def llama_server_pids(marker: str = "") -> set[int]:
+    """Live llama-server processes whose command line mentions marker (e.g. the test's home folder)."""
     import psutil
 
     out = set()
-    for proc in psutil.process_iter(["name", "cmdline"]):
+    for proc in psutil.process_iter(["name", "cmdline", "status"]):
         try:
-            if proc.info["name"] == "llama-server" or any("llama-server" in c for c in (proc.info["cmdline"] or [])[:1]):
+            cmdline = proc.info["cmdline"] or []
+            is_server = proc.info["name"] == "llama-server" or (cmdline and cmdline[0].endswith("llama-server"))
+            if is_server and proc.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(cmdline):
                 out.add(proc.pid)
         except psutil.Error:
             continue
@@ -121,3 +124,8 @@ CAPITAL_ITEMS = [
     {"id": "fr", "prompt": "What is the capital of France? One word.", "check": {"answer": "Paris", "allow_contained": True}},
     {"id": "jp", "prompt": "What is the capital of Japan? One word.", "check": {"answer": "Tokyo", "allow_contained": True}},
 ]
+
+
+# A quick probe for tests that need a probe but not its full figures (the full probe has its own test).
+LIGHT_PROBE = {"ops": {"engine_probe": {"config": {"speed_repeats": 1, "gen_tokens": 16, "prompt_tokens": 64,
+                                                  "llama_bench": False, "perplexity_chunks": 0}}}}

@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timezone
 
 import dagster as dg
+from pydantic import Field
 
 from partitions import VARIANTS
 from resources.gpu import HOT_C, GpuTelemetry
@@ -27,6 +28,16 @@ CHECKS = [
                       description="Same canonical outputs as the previous probe of the same model file and engine build."),
     dg.AssetCheckSpec("thermals_ok", asset="engine_probe", description=f"GPU stayed at or below {HOT_C:.0f} °C."),
 ]
+
+
+class ProbeConfig(dg.Config):
+    """How much to measure; the defaults are the figures the report shows."""
+
+    speed_repeats: int = Field(default=3, ge=1, description="Speed runs; the median is reported.")
+    prompt_tokens: int = Field(default=256, ge=16)
+    gen_tokens: int = Field(default=64, ge=8)
+    llama_bench: bool = Field(default=True, description="Run llama-bench for the engine ceiling.")
+    perplexity_chunks: int = Field(default=8, ge=0, description="0 skips perplexity.")
 
 
 def probe_path(variant_key: str):
@@ -58,7 +69,7 @@ def determinism_verdict(previous: dict | None, current_hash: str, model_sha: str
     check_specs=CHECKS,
     description="Load time, peak RSS/VRAM, TTFT, prompt/generation tok/s, llama-bench ceiling, perplexity, determinism.",
 )
-def engine_probe(context: dg.AssetExecutionContext, catalog: CatalogResource, object_store: ObjectStoreResource,
+def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog: CatalogResource, object_store: ObjectStoreResource,
                  llama_server: LlamaServerResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     key = context.partition_key
     variant = catalog.variant(key)
@@ -72,12 +83,16 @@ def engine_probe(context: dg.AssetExecutionContext, catalog: CatalogResource, ob
     threads = variant.engine.threads if variant.engine else None
     with GpuTelemetry() as gpu, serve_variant(catalog, object_store, llama_server, key, "engine_probe", context.log.info) as (srv, build, weights):
         with RssSampler(srv.pid) as rss:
-            speed = P.run(P.speed_run(srv.openai_base))
+            speed = P.run(P.speed_run(srv.openai_base, config.prompt_tokens, config.gen_tokens, config.speed_repeats))
             determinism = P.run(P.determinism_run(srv.openai_base))
         load_time, props, slots = srv.load_time_s, srv.props, srv.slots
     model_path = str(object_store.fetch(weights.object_key, subdir("cache", "weights") / f"{weights.sha256}.gguf"))
-    bench = P.run_llama_bench(build.tools["llama-bench"], model_path, threads) if build.tool("llama-bench") else {"error": "no llama-bench"}
-    ppl = P.run_perplexity(build.tools["llama-perplexity"], model_path, threads) if build.tool("llama-perplexity") else {"error": "no llama-perplexity"}
+    bench = {"skipped": "disabled or no llama-bench"}
+    if config.llama_bench and build.tool("llama-bench"):
+        bench = P.run_llama_bench(build.tools["llama-bench"], model_path, threads)
+    ppl = {"skipped": "disabled or no llama-perplexity"}
+    if config.perplexity_chunks and build.tool("llama-perplexity"):
+        ppl = P.run_perplexity(build.tools["llama-perplexity"], model_path, threads, chunks=config.perplexity_chunks)
     ok, reason = determinism_verdict(previous, determinism["hash"], weights.sha256, build.key)
     g = gpu.sample
     record = {

@@ -27,10 +27,12 @@ from resources.warehouse import WarehouseResource
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
 from ..engine.manifest import harness_commit, host_facts
-from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, Target, run_pack, score_records
+from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, Target, plan, run_pack, score_records
 from ..runner import progress as progress_hooks
 from ..runner.response_store import ResponseStore
+from .engine_build import build_for_variant
 from .engine_probe import probe_speed
+from .model_weights import manifest_for_variant
 from .serving import serve_variant
 
 
@@ -91,13 +93,13 @@ def make_target(catalog: CatalogResource, clients: LLMClientResource, variant_ke
 
 @contextlib.contextmanager
 def endpoint_for(catalog: CatalogResource, store: ObjectStoreResource, server: LlamaServerResource, variant_key: str,
-                 log: Callable[[str], None], log_name: str):
-    """(base_url, slots, model sha256, build key, server props) for a variant; starts llama-server for local ones."""
-    if catalog.variant(variant_key).is_api:
-        yield None, 0, None, None, {}
+                 log: Callable[[str], None], log_name: str, needed: bool):
+    """(base_url, slots, server props) for a variant; starts llama-server for local ones only when needed."""
+    if catalog.variant(variant_key).is_api or not needed:
+        yield None, 1, {}
         return
-    with serve_variant(catalog, store, server, variant_key, log_name, log) as (srv, build, weights):
-        yield srv.base_url, srv.slots, weights.sha256, build.key, srv.props
+    with serve_variant(catalog, store, server, variant_key, log_name, log) as (srv, _build, _weights):
+        yield srv.base_url, srv.slots, srv.props
 
 
 def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, object_store: ObjectStoreResource,
@@ -109,17 +111,24 @@ def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, obje
     canonical = sampling == CANONICAL_SAMPLING
     store = ResponseStore.for_partition(variant_key, pack.name)
     started = datetime.now(timezone.utc)
-    with endpoint_for(catalog, object_store, llama_server, variant_key, log, f"pack-{pack.name}") as (base, slots, sha, build, props):
-        target = make_target(catalog, llm_clients, variant_key, base, slots, sha, build, config.concurrency)
+    build = build_for_variant(catalog, variant_key, log)
+    weights = manifest_for_variant(catalog, object_store, variant_key)
+    sha, build_key = (weights.sha256 if weights else None), (build.key if build else None)
+    planning = make_target(catalog, llm_clients, variant_key, "http://127.0.0.1:0", 1, sha, build_key, config.concurrency)
+    todo, _ = plan(pack, planning, store, sampling, config.retry_errors, config.timeout_s)
+    if not todo:
+        log(f"all {len(pack.items)} items already answered for this file, build and sampling: re-scoring only")
+    with endpoint_for(catalog, object_store, llama_server, variant_key, log, f"pack-{pack.name}", bool(todo)) as (base, slots, props):
+        target = make_target(catalog, llm_clients, variant_key, base, slots, sha, build_key, config.concurrency)
         stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
-                                timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
+                                     timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
     rows = score_records(pack, target, store, sampling)
     warehouse.replace_partition("samples", {"variant": variant_key, "task": pack.name}, rows)
     commit, dirty = harness_commit()
     warehouse.replace_partition("runs", {"variant": variant_key, "task": pack.name, "asset": "pack_results"}, [{
         "run_id": run_id, "asset": "pack_results", "variant": variant_key, "task": pack.name,
-        "harness_commit": commit, "harness_dirty": dirty, "model_sha256": sha, "engine_build": build,
-        "engine_version": props.get("build_info"), "server_props": json.dumps(
+        "harness_commit": commit, "harness_dirty": dirty, "model_sha256": sha, "engine_build": build_key,
+        "engine_version": props.get("build_info") or (build.server_version if build else None), "server_props": json.dumps(
             {k: props.get(k) for k in ("build_info", "total_slots", "model_ftype", "model_path")}),
         "sampling_params": json.dumps(sampling, sort_keys=True), "canonical": canonical,
         "host": json.dumps(host_facts()), "n_samples": len(rows), "n_cached": stats.cached, "n_sent": stats.sent,

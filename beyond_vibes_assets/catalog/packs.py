@@ -41,7 +41,7 @@ class PackMeta(BaseModel):
     max_tokens: int = Field(default=256, ge=1)
     tools: list[dict[str, Any]] | None = None
     tool_mode: Literal["native", "prompted"] = "native"
-    timeout_floor_s: float = Field(default=15.0, gt=0)
+    timeout_floor_s: float = Field(default=30.0, gt=0)
 
 
 class ItemModel(BaseModel):

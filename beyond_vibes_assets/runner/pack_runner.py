@@ -89,19 +89,40 @@ def prompt_hash(request: ChatRequest) -> str:
                         "response_format": request.response_format, "extra": request.extra_body})
 
 
-def timeout_for(pack: Pack, item: Item, target: Target, override_s: float | None = None, safety: float = 4.0) -> float:
-    """Scale the timeout with measured speed: a slow variant gets more time, a hung one still stops."""
+def timeout_for(pack: Pack, item: Item, target: Target, override_s: float | None = None, safety: float = 6.0) -> float:
+    """Scale the timeout with measured speed: a slow variant gets more time, a hung one still stops.
+
+    Budget = safety x slots sharing the engine x (prefill of the whole request + a full max_tokens decode).
+    """
     if override_s:
         return override_s
     if not target.decode_tps:
         return max(pack.meta.timeout_floor_s, 120.0)
+    request_chars = len(json.dumps(build_messages(pack, item))) + len(json.dumps(pack.meta.tools or []))
+    prefill = (request_chars / 3) / (target.prompt_tps or target.decode_tps * 4)
     decode = item.max_tokens / target.decode_tps
-    prefill = (len(item.prompt) / 3 + 200) / (target.prompt_tps or target.decode_tps * 4)
-    return round(max(pack.meta.timeout_floor_s, safety * target.concurrency * (decode + prefill) + 5.0), 1)
+    return round(max(pack.meta.timeout_floor_s, safety * max(1, target.concurrency) * (decode + prefill) + 5.0), 1)
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+def plan(pack: Pack, target: Target, store: ResponseStore, sampling: dict[str, Any], retry_errors: bool = False,
+         timeout_override_s: float | None = None) -> tuple[list[tuple[Item, ChatRequest, str, str]], int]:
+    """(items still to send with their request, prompt hash and cache key; number already answered)."""
+    kept = {k for k, r in store.latest_by_key().items() if keep(r, retry_errors)}
+    todo, cached = [], 0
+    for item in pack.items:
+        request = build_request(pack, item, target, sampling, timeout_for(pack, item, target, timeout_override_s))
+        phash = prompt_hash(request)
+        key = cache_key(target.variant, pack.version, item.id, phash, sampling, target.model_sha256,
+                        target.engine_build, pack.name)
+        if key in kept:
+            cached += 1
+        else:
+            todo.append((item, request, phash, key))
+    return todo, cached
 
 
 async def run_pack(pack: Pack, target: Target, store: ResponseStore, *, sampling: dict[str, Any] | None = None,
@@ -109,19 +130,9 @@ async def run_pack(pack: Pack, target: Target, store: ResponseStore, *, sampling
                    progress: Callable[[int, int, str], None] | None = None) -> RunStats:
     """Send every item that has no kept record; append each result as it completes."""
     sampling = dict(sampling if sampling is not None else CANONICAL_SAMPLING)
-    kept = {k: r for k, r in store.latest_by_key().items() if keep(r, retry_errors)}
     attempts = store.attempts_by_key()
-    stats = RunStats(total=len(pack.items))
-    todo = []
-    for item in pack.items:
-        request = build_request(pack, item, target, sampling, timeout_for(pack, item, target, timeout_override_s))
-        phash = prompt_hash(request)
-        key = cache_key(target.variant, pack.version, item.id, phash, sampling, target.model_sha256,
-                        target.engine_build, pack.name)
-        if key in kept:
-            stats.cached += 1
-        else:
-            todo.append((item, request, phash, key))
+    todo, cached = plan(pack, target, store, sampling, retry_errors, timeout_override_s)
+    stats = RunStats(total=len(pack.items), cached=cached)
     done = stats.cached
     if progress:
         progress(done, stats.total, f"{stats.cached} cached")

@@ -9,7 +9,7 @@ from beyond_vibes_assets.cli import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from beyond_vibes_assets.staleness import stale_status
 from resources.warehouse import WarehouseResource
-from tests.conftest import CAPITAL_ITEMS, MATH_ITEMS
+from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -75,7 +75,7 @@ def test_verifier_change_rescores_only_its_pack_without_model_calls(smol_env, mo
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric", "max_tokens": 24}),
                           "capitals": (CAPITAL_ITEMS, {"verifier": "exact", "max_tokens": 16})})
     inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, instance=inst)
+    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     for pack in ("math", "capitals"):
         assert materialize(["pack_definition"], pack, instance=inst)
         assert materialize(["pack_results"], mk(VARIANT, pack), instance=inst)

