@@ -38,8 +38,13 @@ def _instance():
 
     from .settings import ensure_dagster_home
 
+    from .orphans import reap_orphaned_runs
+
     ensure_dagster_home()
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    for run_id in reap_orphaned_runs(instance):
+        err.print(f"marked run {run_id} failed: its process is gone; its pool slots are free again")
+    return instance
 
 
 def materialize(selection: list[str], partition_key=None, run_config: dict | None = None, instance=None,
@@ -49,13 +54,14 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
 
     from .assets import ALL_ASSETS
     from .definitions import default_resources
+    from .orphans import launch_tags
 
     result = dg.materialize(
         ALL_ASSETS, selection=selection, partition_key=partition_key, instance=instance or _instance(),
         resources=resources or default_resources(), raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BEYOND_VIBES_LOG_LEVEL", "INFO")}}},
                     **(run_config or {})},
-        tags={"beyond_vibes/launched_by": "cli"},
+        tags={"beyond_vibes/launched_by": "cli", **launch_tags()},
     )
     if not result.success:
         for event in result.all_events:

@@ -20,6 +20,7 @@ from resources.warehouse import WarehouseResource
 
 from ..catalog.resource import CatalogResource
 from ..engine import probe as P
+from ..engine.manifest import run_manifest
 from ..settings import subdir
 from .serving import serve_variant
 
@@ -80,6 +81,7 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
             data_version=dg.DataVersion("api"),
         )
     previous = load_probe(key)
+    started = datetime.now(timezone.utc).isoformat()
     threads = variant.engine.threads if variant.engine else None
     with GpuTelemetry() as gpu, serve_variant(catalog, object_store, llama_server, key, "engine_probe", context.log.info) as (srv, build, weights):
         with RssSampler(srv.pid) as rss:
@@ -111,6 +113,11 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
     record["detail"] = json.dumps(detail, default=str)
     probe_path(key).write_text(json.dumps({**record, "determinism": determinism}, indent=2, default=str))
     warehouse.replace_partition("probes", {"variant": key}, [record])
+    warehouse.replace_partition("runs", {"variant": key, "asset": "engine_probe"}, [run_manifest(
+        run_id=context.run_id, asset="engine_probe", variant=key, task=None, model_sha256=weights.sha256,
+        engine_build=build.key, engine_version=build.server_version, server_props=props,
+        sampling={"temperature": 0.0, "seed": 1, "cache_prompt": False, "ignore_eos": True}, canonical=True,
+        started_at=started, finished_at=record["created_at"])])
     agreement = None
     if speed["client_decode_tps"] and speed["server_predicted_tps"]:
         agreement = round(speed["client_decode_tps"] / speed["server_predicted_tps"], 4)

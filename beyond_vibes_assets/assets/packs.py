@@ -9,7 +9,6 @@ a verifier change makes zero model calls.
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ from resources.warehouse import WarehouseResource
 
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
-from ..engine.manifest import harness_commit, host_facts
+from ..engine.manifest import run_manifest
 from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, Target, plan, run_pack, score_records
 from ..runner import progress as progress_hooks
 from ..runner.response_store import ResponseStore
@@ -124,16 +123,11 @@ def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, obje
                                      timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
     rows = score_records(pack, target, store, sampling)
     warehouse.replace_partition("samples", {"variant": variant_key, "task": pack.name}, rows)
-    commit, dirty = harness_commit()
-    warehouse.replace_partition("runs", {"variant": variant_key, "task": pack.name, "asset": "pack_results"}, [{
-        "run_id": run_id, "asset": "pack_results", "variant": variant_key, "task": pack.name,
-        "harness_commit": commit, "harness_dirty": dirty, "model_sha256": sha, "engine_build": build_key,
-        "engine_version": props.get("build_info") or (build.server_version if build else None), "server_props": json.dumps(
-            {k: props.get(k) for k in ("build_info", "total_slots", "model_ftype", "model_path")}),
-        "sampling_params": json.dumps(sampling, sort_keys=True), "canonical": canonical,
-        "host": json.dumps(host_facts()), "n_samples": len(rows), "n_cached": stats.cached, "n_sent": stats.sent,
-        "started_at": started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
-    }])
+    warehouse.replace_partition("runs", {"variant": variant_key, "task": pack.name, "asset": "pack_results"}, [run_manifest(
+        run_id=run_id, asset="pack_results", variant=variant_key, task=pack.name, model_sha256=sha, engine_build=build_key,
+        engine_version=props.get("build_info") or (build.server_version if build else None), server_props=props,
+        sampling=sampling, canonical=canonical, started_at=started.isoformat(),
+        finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached, n_sent=stats.sent)])
     return stats, rows
 
 

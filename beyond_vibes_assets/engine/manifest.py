@@ -47,3 +47,21 @@ def host_facts() -> dict[str, Any]:
         "logical_cpus": os.cpu_count(),
         "memory_bytes": psutil.virtual_memory().total,
     }
+
+
+def run_manifest(*, run_id: str, asset: str, variant: str, task: str | None, model_sha256: str | None,
+                 engine_build: str | None, engine_version: str | None, server_props: dict[str, Any],
+                 sampling: dict[str, Any], canonical: bool, started_at: str, finished_at: str,
+                 n_samples: int = 0, n_cached: int = 0, n_sent: int = 0) -> dict[str, Any]:
+    """One `runs` row: everything needed to reproduce a result, without any secret."""
+    import json
+
+    commit, dirty = harness_commit()
+    props = {k: server_props.get(k) for k in ("build_info", "total_slots", "model_ftype", "model_path") if k in server_props}
+    return {
+        "run_id": run_id, "asset": asset, "variant": variant, "task": task, "harness_commit": commit,
+        "harness_dirty": dirty, "model_sha256": model_sha256, "engine_build": engine_build,
+        "engine_version": engine_version, "server_props": json.dumps(props), "canonical": canonical,
+        "sampling_params": json.dumps(sampling, sort_keys=True), "host": json.dumps(host_facts()),
+        "n_samples": n_samples, "n_cached": n_cached, "n_sent": n_sent, "started_at": started_at, "finished_at": finished_at,
+    }

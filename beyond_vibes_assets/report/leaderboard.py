@@ -21,7 +21,6 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
     tasks = sorted({r["task"] for r in matrix})
     cells = {(r["variant"], r["task"]): r for r in matrix}
     front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
-    origin = {w["weights_key"]: w for w in weights}
     lines = ["# Beyond Vibes report", "",
              f"Harness commit `{manifest.get('harness_commit')}`{' (dirty)' if manifest.get('harness_dirty') else ''}; "
              f"generated {manifest.get('generated_at')}. Canonical sampling only (temperature 0). "

@@ -89,14 +89,14 @@ def test_sigkill_of_the_run_process_then_resume(smol_env):
     assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert llama_server_pids(str(env.home)) == set()
 
-    assert subprocess.run(cmd, env=cli_env, capture_output=True).returncode == 0
+    assert subprocess.run(cmd, env=cli_env, capture_output=True, timeout=600).returncode == 0
     records = store.records()
     ok_keys = [r["cache_key"] for r in records if r["failure_mode"] is None]
     assert len(ok_keys) == len(set(ok_keys)) == 6  # every scenario answered exactly once
     rows = WarehouseResource().query("SELECT sample_id FROM samples WHERE task = 'stories'")
     assert sorted(r["sample_id"] for r in rows) == sorted(i["id"] for i in STORY_ITEMS)
 
-    assert subprocess.run(cmd, env=cli_env, capture_output=True).returncode == 0
+    assert subprocess.run(cmd, env=cli_env, capture_output=True, timeout=600).returncode == 0
     assert len(store.records()) == len(records)  # a third run sends nothing
 
 

@@ -1,5 +1,6 @@
 """Replace-a-partition: re-materializing never duplicates rows and never touches other partitions."""
 
+import duckdb
 import pytest
 
 from resources.warehouse import WarehouseResource
@@ -23,7 +24,7 @@ def test_replace_partition_is_idempotent_and_isolated(home):
 def test_failed_insert_rolls_back_the_delete(home):
     wh = WarehouseResource()
     wh.replace_partition("samples", {"variant": "a", "task": "t"}, [row("a", "t", "1")])
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.ConversionException):
         wh.replace_partition("samples", {"variant": "a", "task": "t"}, [{**row("a", "t", "2"), "attempt": "not-a-number"}])
     assert wh.query("SELECT sample_id FROM samples") == [{"sample_id": "1"}]
 
