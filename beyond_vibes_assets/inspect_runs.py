@@ -30,7 +30,7 @@ def _filters(args) -> tuple[str, list[Any]]:
 
 def side(key: str, pack: str | None) -> dict[tuple[str, str], dict[str, Any]]:
     """Rows of one run id, or of one variant's current results."""
-    sql = f"SELECT {COLUMNS} FROM samples WHERE (run_id = ? OR variant = ?)" + (" AND task = ?" if pack else "")
+    sql = f"SELECT {COLUMNS} FROM samples WHERE (run_id = ? OR (variant = ? AND canonical))" + (" AND task = ?" if pack else "")
     rows = _rows(sql, [key, key] + ([pack] if pack else []))
     return {(r["task"], r["sample_id"]): r for r in rows}
 

@@ -9,6 +9,7 @@ a verifier change makes zero model calls.
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -122,8 +123,11 @@ def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, obje
         stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
                                      timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
     rows = score_records(pack, target, store, sampling)
-    warehouse.replace_partition("samples", {"variant": variant_key, "task": pack.name}, rows)
-    warehouse.replace_partition("runs", {"variant": variant_key, "task": pack.name, "asset": "pack_results"}, [run_manifest(
+    # canonical and override runs of one partition live side by side: each replaces only its own rows
+    sampling_key = json.dumps(sampling, sort_keys=True)
+    warehouse.replace_partition("samples", {"variant": variant_key, "task": pack.name, "sampling_params": sampling_key}, rows)
+    warehouse.replace_partition("runs", {"variant": variant_key, "task": pack.name, "asset": "pack_results",
+                                         "sampling_params": sampling_key}, [run_manifest(
         run_id=run_id, asset="pack_results", variant=variant_key, task=pack.name, model_sha256=sha, engine_build=build_key,
         engine_version=props.get("build_info") or (build.server_version if build else None), server_props=props,
         sampling=sampling, canonical=canonical, started_at=started.isoformat(),

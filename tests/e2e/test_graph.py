@@ -61,6 +61,15 @@ def test_whole_graph_resume_and_freshness(smol_env):
     assert len(ResponseStore.for_partition(VARIANT, "math").records()) == lines_before
     assert wh.query("SELECT count(*) AS n FROM samples WHERE task = 'math'") == [{"n": 4}]
 
+    # an override run is recorded beside the canonical one, tagged, and kept out of the leaderboard
+    hot = {"ops": {"pack_results": {"config": {"temperature": 0.9, "seed": 5}}}}
+    assert materialize(["pack_results"], mk(VARIANT, "math"), run_config=hot, instance=inst)
+    meta = latest_meta(inst, "pack_results", mk(VARIANT, "math"))
+    assert meta.tags["beyond_vibes/canonical"] == "false" and meta.metadata["sent"].value == 4
+    assert wh.query("SELECT canonical, count(*) AS n FROM samples WHERE task = 'math' GROUP BY ALL ORDER BY 1") == [
+        {"canonical": False, "n": 4}, {"canonical": True, "n": 4}]
+    assert wh.query("SELECT n FROM leaderboard") == [{"n": 6}]
+
     # an unchanged weights file keeps downstream fresh; a second probe checks determinism against the first
     before = latest_meta(inst, "model_weights", VARIANT).tags["dagster/data_version"]
     assert materialize(["model_weights"], VARIANT, instance=inst)
