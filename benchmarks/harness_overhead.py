@@ -6,7 +6,7 @@ One llama-server, one pack, three ways, interleaved over several rounds so drift
   naive     the identical bodies, one at a time, with a blocking client (what a quick script does)
 Temperature 0 with a fixed seed makes every round the same workload. Prints samples/min and ratios.
 
-    python benchmarks/harness_overhead.py [--pack reasonmath] [--rounds 3] [--variant smollm2-135m~Q4_1~cpu]
+    python benchmarks/harness_overhead.py [--pack reasonmath] [--rounds 6] [--variant smollm2-135m~Q4_1~cpu]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from beyond_vibes_assets.assets.model_weights import local_copy, manifest_for_va
 from beyond_vibes_assets.assets.serving import template_args  # noqa: E402
 from beyond_vibes_assets.catalog.resource import CatalogResource  # noqa: E402
 from beyond_vibes_assets.engine.build import ensure_build  # noqa: E402
-from beyond_vibes_assets.runner.pack_runner import CANONICAL_SAMPLING, Target, build_request, run_pack  # noqa: E402
+from beyond_vibes_assets.runner.pack_runner import CANONICAL_SAMPLING, Target, build_request, http_limits, run_pack  # noqa: E402
 from beyond_vibes_assets.runner.response_store import ResponseStore  # noqa: E402
 from resources.llama_server import LlamaServerResource  # noqa: E402
 from resources.llm_client import OpenAICompatibleClient  # noqa: E402
@@ -41,7 +41,8 @@ def bodies(pack, target):
 
 async def direct(url: str, payloads: list[dict], concurrency: int) -> float:
     sem = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(timeout=None) as http:
+    limits = http_limits(concurrency)  # the same connection policy as the platform
+    async with httpx.AsyncClient(timeout=None, limits=limits) as http:
         async def one(body):
             async with sem, http.stream("POST", f"{url}/chat/completions", json=body) as response:
                 async for _ in response.aiter_bytes():
@@ -64,7 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variant", default="smollm2-135m~Q4_1~cpu")
     parser.add_argument("--pack", default="reasonmath")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
 
     catalog = CatalogResource()
@@ -82,14 +83,20 @@ def main() -> int:
                         weights.sha256, build.key)
         payloads = bodies(pack, target)
         asyncio.run(direct(srv.openai_base, payloads[:2], srv.slots))  # warm-up
-        for r in range(args.rounds):
+        def platform_round(r: int) -> float:
             fresh = ResponseStore(Path(tmp) / f"round{r}.jsonl")  # empty: every item is really sent
             t0 = time.perf_counter()
             stats = asyncio.run(run_pack(pack, target, fresh))
-            times["platform"].append(time.perf_counter() - t0)
+            elapsed = time.perf_counter() - t0
             assert stats.sent == len(pack.items) and stats.failed == 0, stats
-            times["direct"].append(asyncio.run(direct(srv.openai_base, payloads, srv.slots)))
-            times["naive"].append(naive(srv.openai_base, payloads))
+            return elapsed
+
+        runners = {"platform": platform_round, "direct": lambda r: asyncio.run(direct(srv.openai_base, payloads, srv.slots)),
+                   "naive": lambda r: naive(srv.openai_base, payloads)}
+        for r in range(args.rounds):
+            order = list(runners) if r % 2 == 0 else list(reversed(runners))  # no method always runs first
+            for name in order:
+                times[name].append(runners[name](r))
             print(f"round {r + 1}: " + "  ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
     n = len(pack.items)
     rate = {k: 60 * n / statistics.median(v) for k, v in times.items()}

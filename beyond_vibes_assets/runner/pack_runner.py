@@ -104,6 +104,17 @@ def timeout_for(pack: Pack, item: Item, target: Target, override_s: float | None
     return round(max(pack.meta.timeout_floor_s, safety * max(1, target.concurrency) * (decode + prefill) + 5.0), 1)
 
 
+def http_limits(concurrency: int) -> httpx.Limits:
+    """One connection per request in flight and no keep-alive reuse.
+
+    Reusing a kept-alive connection to llama-server intermittently fails with 'Server disconnected
+    without sending a response' (seen here several times per hundred requests); a fresh loopback
+    connection per request costs well under a millisecond and removes that race.
+    """
+    width = max(1, concurrency)
+    return httpx.Limits(max_connections=width, max_keepalive_connections=0)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -138,9 +149,7 @@ async def run_pack(pack: Pack, target: Target, store: ResponseStore, *, sampling
         progress(done, stats.total, f"{stats.cached} cached")
     started = time.perf_counter()
     semaphore = asyncio.Semaphore(max(1, target.concurrency))
-    limits = httpx.Limits(max_connections=target.concurrency + 2, max_keepalive_connections=target.concurrency + 2)
-
-    async with httpx.AsyncClient(limits=limits, timeout=None) as http:
+    async with httpx.AsyncClient(limits=http_limits(target.concurrency), timeout=None) as http:
 
         async def one(item: Item, request: ChatRequest, phash: str, key: str) -> None:
             nonlocal done
