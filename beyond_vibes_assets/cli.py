@@ -239,7 +239,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from .settings import REPO_ROOT
 
     _instance()
-    os.execvp("dagster", ["dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"), *args.rest])
+    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+    local = Path(sys.executable).parent / "dagster"  # the venv's dagster, even when the venv is not activated
+    dagster = str(local) if local.exists() else "dagster"
+    os.execvp(dagster, [dagster, "dev", "-w", str(REPO_ROOT / "workspace.yaml"), *rest])
     return 0
 
 
