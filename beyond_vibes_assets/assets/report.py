@@ -8,6 +8,7 @@ import dagster as dg
 from resources.warehouse import WarehouseResource, read_sql
 
 from ..engine.manifest import harness_commit
+from ..report.html import markdown_to_html
 from ..report.leaderboard import render
 from ..settings import subdir
 
@@ -18,7 +19,7 @@ from ..settings import subdir
     kinds={"markdown"},
     code_version="1",
     pool="warehouse",
-    description="Leaderboard with per-pack pass counts, CIs, speed, perplexity and the quality-vs-speed frontier.",
+    description="Markdown + HTML leaderboard with per-pack pass counts, CIs, speed, perplexity and the quality-vs-speed frontier.",
 )
 def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     leaderboard = warehouse.query("SELECT * FROM leaderboard")
@@ -30,6 +31,9 @@ def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> d
         "harness_commit": commit, "harness_dirty": dirty, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     path = subdir("reports") / "report.md"
     path.write_text(text)
-    context.log.info(f"report written to {path}")
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "report": dg.MetadataValue.md(text),
+    page = path.with_suffix(".html")
+    page.write_text(markdown_to_html(text))
+    context.log.info(f"report written to {path} and {page}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "html": dg.MetadataValue.path(str(page)),
+                                          "report": dg.MetadataValue.md(text),
                                           "variants": len(leaderboard)})

@@ -20,15 +20,17 @@ BUILTIN_TEMPLATES = REPO_ROOT / "beyond_vibes_assets" / "engine" / "templates"
 
 
 def template_args(variant: Variant, config_dir: Path) -> list[str]:
-    model = variant.model
-    if getattr(model, "chat_template_file", None):
-        path = Path(model.chat_template_file)
-        for base in (config_dir, BUILTIN_TEMPLATES):
-            if (base / path).exists():
-                return ["--chat-template-file", str((base / path).resolve())]
-        return ["--chat-template-file", str(path)]
-    if getattr(model, "chat_template", None):
-        return ["--chat-template", model.chat_template]
+    """--chat-template(-file) from the model, else from the engine (tool calls need a template that knows tools)."""
+    for source in (variant.model, variant.engine):
+        file = getattr(source, "chat_template_file", None)
+        if file:
+            path = Path(file)
+            for base in (config_dir, BUILTIN_TEMPLATES):
+                if (base / path).exists():
+                    return ["--chat-template-file", str((base / path).resolve())]
+            return ["--chat-template-file", str(path)]
+        if getattr(source, "chat_template", None):
+            return ["--chat-template", source.chat_template]
     return []
 
 

@@ -58,6 +58,8 @@ class EngineConfig(_Strict):
     gpu_layers: int | None = None
     flash_attn: Literal["on", "off", "auto"] | None = None
     jinja: bool = True
+    chat_template: str | None = None  # a llama.cpp built-in template; a model's own setting wins
+    chat_template_file: str | None = None
     extra_args: list[str] = Field(default_factory=list)
 
     _v_name = field_validator("name")(_check_name)

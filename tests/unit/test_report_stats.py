@@ -25,3 +25,11 @@ def test_render_lists_every_variant_with_counts():
     weights = [{"weights_key": "m~Q8_0", "origin": "derived", "derived_from": "Q4_1", "sha256": "ab" * 32, "size_bytes": 1e8, "file_type": "Q8_0"}]
     text = render(lb, matrix, weights, [{"variant": "m~Q4_1~cpu", "failure_mode": "timeout", "n": 1}], {"harness_commit": "abc"})
     assert "`m~Q4_1~cpu`" in text and "5/10" in text and "derived from Q4_1" in text and "timeout" in text and "★" in text
+
+
+def test_html_report_renders_tables_and_escapes():
+    from beyond_vibes_assets.report.html import markdown_to_html
+
+    page = markdown_to_html("# Title\n\n| a | b |\n|---|---|\n| `x<y` | 2 |\n\ntext & more")
+    assert "<h1>Title</h1>" in page and "<th>a</th>" in page and "<code>x&lt;y</code>" in page
+    assert "---" not in page and "text &amp; more" in page
