@@ -1,0 +1,29 @@
+"""`beyond-vibes inspect` over a real (small) warehouse: failures, one sample, and a diff."""
+
+import json
+
+from beyond_vibes_assets.cli import main
+from resources.warehouse import WarehouseResource
+
+
+def sample(variant, sid, passed, reason="", failure=None, run="r1"):
+    return {"variant": variant, "task": "math", "sample_id": sid, "passed": passed, "score": 1.0 if passed else 0.0,
+            "verdict_reason": reason, "failure_mode": failure, "run_id": run, "canonical": True,
+            "prompt_text": json.dumps([{"role": "user", "content": f"question {sid}"}]), "response_text": f"answer {sid}"}
+
+
+def test_inspect_lists_shows_and_diffs(home, capsys):
+    wh = WarehouseResource()
+    wh.replace_partition("samples", {"variant": "a~q~e", "task": "math"},
+                         [sample("a~q~e", "1", True), sample("a~q~e", "2", False, "expected 84, got 83")])
+    wh.replace_partition("samples", {"variant": "b~q~e", "task": "math"},
+                         [sample("b~q~e", "1", False, "not scored: timeout", "timeout", "r2"), sample("b~q~e", "2", True, run="r2")])
+    assert main(["inspect", "--variant", "a~q~e"]) == 0
+    out = capsys.readouterr().out
+    assert "math/2" in out and "expected 84, got 83" in out and "1 failing samples" in out
+    assert main(["inspect", "--pack", "math", "--variant", "a~q~e", "--sample", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "question 2" in out and "answer 2" in out and "FAIL" in out
+    assert main(["inspect", "--diff", "a~q~e", "r2", "--json"]) == 0
+    changes = {c["sample_id"]: c["change"] for c in json.loads(capsys.readouterr().out)}
+    assert changes == {"1": "regressed", "2": "fixed"}
