@@ -29,4 +29,10 @@ def default_resources() -> dict[str, object]:
     }
 
 
-defs = dg.Definitions(assets=ALL_ASSETS, sensors=[catalog_sync_sensor], resources=default_resources())
+# Declarative automation needs its sensor running by default, or conditions are never evaluated.
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "refresh_report_sensor", target=dg.AssetSelection.assets("curated_dataset", "report"),
+    default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+)
+
+defs = dg.Definitions(assets=ALL_ASSETS, sensors=[catalog_sync_sensor, automation_sensor], resources=default_resources())

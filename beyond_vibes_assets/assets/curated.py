@@ -13,6 +13,14 @@ from resources.warehouse import WarehouseResource
 
 from ..settings import subdir
 
+# Refresh the published tables when any result lands; a missing partition elsewhere must not block it
+# (eager() waits for every upstream partition, and a matrix is rarely complete).
+REFRESH_ON_NEW_RESULTS = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("refresh when new results land")
+
 TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard")
 
 
@@ -22,6 +30,7 @@ TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard")
     kinds={"duckdb", "parquet"},
     code_version="1",
     pool="warehouse",
+    automation_condition=REFRESH_ON_NEW_RESULTS,
     description="Tidy warehouse tables and views, published as a Parquet snapshot for readers.",
 )
 def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -8,6 +8,7 @@ import dagster as dg
 from resources.warehouse import WarehouseResource, read_sql
 
 from ..engine.manifest import harness_commit
+from .curated import REFRESH_ON_NEW_RESULTS
 from ..report.html import markdown_to_html
 from ..report.leaderboard import render
 from ..settings import subdir
@@ -19,6 +20,7 @@ from ..settings import subdir
     kinds={"markdown"},
     code_version="1",
     pool="warehouse",
+    automation_condition=REFRESH_ON_NEW_RESULTS,
     description="Markdown + HTML leaderboard with per-pack pass counts, CIs, speed, perplexity and the quality-vs-speed frontier.",
 )
 def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
