@@ -174,7 +174,7 @@ def _entry_label(section: str, index: int, raw: Any) -> str:
     return f"{section}[{index}]" + (f" (name: {name})" if name else "")
 
 
-def _fix_for(kind: str, err: dict[str, Any], field: str, allowed: list[str]) -> tuple[str, str]:
+def _fix_for(err: dict[str, Any], field: str, allowed: list[str]) -> tuple[str, str]:
     """Turn one pydantic error into (message, fix) without echoing the input (it may be a secret)."""
     etype = err["type"]
     if field == "api_key":
@@ -203,7 +203,7 @@ def _validate_entry(cls: type[BaseModel], raw: Any, file: str, label: str, kind:
         for err in exc.errors(include_input=False, include_url=False):
             field = ".".join(str(p) for p in err["loc"])
             top = str(err["loc"][0]) if err["loc"] else ""
-            message, fix = _fix_for(kind, err, top or field, _ALLOWED[kind])
+            message, fix = _fix_for(err, top or field, _ALLOWED[kind])
             problems.append(Problem(file, label, field, message, fix))
         return None, problems
 

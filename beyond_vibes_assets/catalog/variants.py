@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from partitions.keys import API_QUANT, make_variant_key
 
-from .models_config import ApiModel, Catalog, EngineConfig, EngineRef, LocalModel
+from .models_config import ApiModel, Catalog, EngineConfig, LocalModel
 
 
 @dataclass(frozen=True)
@@ -52,4 +52,3 @@ def variant_by_key(catalog: Catalog, key: str) -> Variant:
     raise KeyError(f"variant {key!r} is not in {catalog.path}; run `beyond-vibes sync` after editing the catalog")
 
 
-__all__ = ["EngineRef", "Variant", "variant_by_key", "variants"]
