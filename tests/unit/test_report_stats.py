@@ -23,7 +23,11 @@ def test_render_lists_every_variant_with_counts():
            "probe_client_decode_tps": 109.0, "bench_pp_tps": 350.0, "bench_tg_tps": 120.0, "perplexity": 23.1, "peak_rss_bytes": 2e8}]
     matrix = [{"variant": "m~Q4_1~cpu", "task": "reasonmath", "n": 10, "n_passed": 5, "n_failed_calls": 1, "pass_rate": 0.5}]
     weights = [{"weights_key": "m~Q8_0", "origin": "derived", "derived_from": "Q4_1", "sha256": "ab" * 32, "size_bytes": 1e8, "file_type": "Q8_0"}]
-    text = render(lb, matrix, weights, [{"variant": "m~Q4_1~cpu", "failure_mode": "timeout", "n": 1}], {"harness_commit": "abc"})
+    difficulty = [{"variant": "m~Q4_1~cpu", "difficulty": "easy", "n": 4, "n_passed": 4},
+                  {"variant": "m~Q4_1~cpu", "difficulty": "hard", "n": 6, "n_passed": 1}]
+    text = render(lb, matrix, weights, [{"variant": "m~Q4_1~cpu", "failure_mode": "timeout", "n": 1}], {"harness_commit": "abc"},
+                  difficulty)
+    assert "## By difficulty" in text and "| `m~Q4_1~cpu` | 4/4 | 1/6 |" in text
     assert "`m~Q4_1~cpu`" in text and "5/10" in text and "derived from Q4_1" in text and "timeout" in text and "★" in text
 
 
