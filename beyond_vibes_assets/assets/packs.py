@@ -10,6 +10,7 @@ a verifier change makes zero model calls.
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -81,6 +82,9 @@ def make_target(catalog: CatalogResource, clients: LLMClientResource, variant_ke
     model = variant.model
     decode_tps, prompt_tps = probe_speed(variant_key)
     if variant.is_api:
+        if model.api_key_env and not os.environ.get(model.api_key_env):
+            raise dg.Failure(description=f"{model.api_key_env} is not set (api_key_env of model '{model.name}' in "
+                                         f"{catalog.config_file()}): export it before running this variant")
         client = clients.client(model.provider, model.resolved_base_url, model.resolved_model_id, model.api_key_env)
         width = concurrency or model.max_concurrency
         return Target(variant_key, model.name, variant.quant, variant.engine_name, client, width, False,
