@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from .catalog.errors import ConfigError
 
@@ -66,7 +67,7 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                err.print(f"[red]failed[/red] {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")
+                err.print(f"[red]failed[/red] {event.step_key}: {escape(event.step_failure_data.error.message.strip()[:2000])}")
     return result.success
 
 
@@ -76,7 +77,7 @@ def materialize_stale(selection: list[str], partition_key=None, *, instance, for
     from .staleness import needs_run
 
     if not force and not needs_run(instance, selection, partition_key):
-        console.print(f"  fresh, skipped: {', '.join(selection)}{f' [{partition_key}]' if partition_key else ''}")
+        console.print(escape(f"  fresh, skipped: {', '.join(selection)}{f' [{partition_key}]' if partition_key else ''}"))
         return True
     return materialize(selection, partition_key, run_config=run_config, instance=instance)
 
@@ -96,7 +97,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         packs = {}
     if problems:
         for p in problems:
-            err.print(f"[red]error[/red] {p}")
+            err.print(f"[red]error[/red] {escape(str(p))}")
         err.print(f"{len(problems)} problem(s)")
         return 1
     from .catalog.variants import variants
@@ -119,7 +120,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     plan = sync_instance(_instance(), _catalog_resource())
     for line in plan.lines() or ["partitions already match the catalog"]:
-        console.print(line)
+        console.print(escape(line))
     return 0
 
 
@@ -132,7 +133,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     seen = set()
     for v in chosen:
         if v.is_api:
-            console.print(f"skip  {v.key}: API model, no weights")
+            console.print(escape(f"skip  {v.key}: API model, no weights"))
             continue
         if v.weights_key in seen:
             continue
@@ -140,7 +141,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         origin = origin_of(v.model, v.quant)
         how = {"derived": f"llama-quantize from {v.model.derive.get(v.quant)}", "hub": f"HF hub {v.model.repo_id}@{v.model.revision or 'main'}",
                "package": f"package {v.model.source.package if v.model.source else ''}", "path": f"file {v.model.source.path if v.model.source else ''}"}[origin]
-        console.print(f"{'plan' if args.dry_run else 'get '}  {v.weights_key}: {how}")
+        console.print(escape(f"{'plan' if args.dry_run else 'get '}  {v.weights_key}: {how}"))
     if args.dry_run:
         return 0
     instance = _instance()
@@ -223,7 +224,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ok &= materialize(["curated_dataset", "report"], instance=instance)
     report = home() / "reports" / "report.md"
     if report.exists():
-        console.print(report.read_text())
+        print(report.read_text())  # plain: the Markdown must not be wrapped or read as markup
     console.print(f"\nreport: {report}\nwarehouse: {home() / 'warehouse' / 'beyond_vibes.duckdb'}"
                   f"\nwall time {time.perf_counter() - started:.0f}s; {'all green' if ok else 'SOME STEPS FAILED'}")
     return 0 if ok else 1
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.fn(args) or 0)
     except ConfigError as exc:
         for p in exc.problems:
-            err.print(f"[red]error[/red] {p}")
+            err.print(f"[red]error[/red] {escape(str(p))}")
         return 1
     except KeyboardInterrupt:
         err.print("interrupted; completed samples are kept, re-run to resume")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.markup import escape
+
 from resources.warehouse import WarehouseResource
 
 COLUMNS = "variant, task, sample_id, passed, score, failure_mode, verdict_reason, run_id"
@@ -58,9 +60,9 @@ def main(args, console) -> int:
             print(json.dumps(changes, indent=1, default=str))
             return 0
         pa, pb = sum(bool(r["passed"]) for r in a.values()), sum(bool(r["passed"]) for r in b.values())
-        console.print(f"A {args.diff[0]}: {pa}/{len(a)} passed   B {args.diff[1]}: {pb}/{len(b)} passed")
+        console.print(escape(f"A {args.diff[0]}: {pa}/{len(a)} passed   B {args.diff[1]}: {pb}/{len(b)} passed"))
         for c in changes:
-            console.print(f"{c['change']:<10} {c['task']}/{c['sample_id']}  A: {c['a'] or 'pass'}  B: {c['b'] or 'pass'}")
+            console.print(escape(f"{c['change']:<10} {c['task']}/{c['sample_id']}  A: {c['a'] or 'pass'}  B: {c['b'] or 'pass'}"))
         console.print(f"{sum(c['change'] == 'regressed' for c in changes)} regressed, {sum(c['change'] == 'fixed' for c in changes)} fixed")
         return 0
     where, params = _filters(args)
@@ -73,24 +75,24 @@ def main(args, console) -> int:
             if args.json:
                 print(json.dumps(r, indent=1, default=str))
                 continue
-            console.rule(f"{r['variant']} / {r['task']} / {r['sample_id']}")
+            console.rule(escape(f"{r['variant']} / {r['task']} / {r['sample_id']}"))
             for m in json.loads(r["prompt_text"] or "[]"):
-                console.print(f"[bold]{m['role']}[/bold]: {m['content']}")
-            console.print(f"[bold]response[/bold]: {r['response_text']}")
+                console.print(f"[bold]{escape(m['role'])}[/bold]: {escape(str(m['content']))}")
+            console.print(f"[bold]response[/bold]: {escape(str(r['response_text']))}")
             if r["tool_calls"]:
-                console.print(f"[bold]tool calls[/bold]: {r['tool_calls']}")
+                console.print(f"[bold]tool calls[/bold]: {escape(r['tool_calls'])}")
             if r["reasoning_text"]:
-                console.print(f"[bold]reasoning (not scored)[/bold]: {r['reasoning_text']}")
+                console.print(f"[bold]reasoning (not scored)[/bold]: {escape(r['reasoning_text'])}")
             console.print(f"[bold]verdict[/bold]: {'PASS' if r['passed'] else 'FAIL'} score={r['score']} "
-                          f"{r['failure_mode'] or ''} {r['verdict_reason'] or ''}")
-            console.print(f"tokens {r['prompt_tokens']}+{r['completion_tokens']}, TTFT {r['ttft_s']}s, "
-                          f"decode {r['decode_tps']} tok/s (server {r['server_predicted_tps']}), run {r['run_id']}")
+                          f"{escape(r['failure_mode'] or '')} {escape(r['verdict_reason'] or '')}")
+            console.print(escape(f"tokens {r['prompt_tokens']}+{r['completion_tokens']}, TTFT {r['ttft_s']}s, "
+                                 f"decode {r['decode_tps']} tok/s (server {r['server_predicted_tps']}), run {r['run_id']}"))
         return 0
     rows = _rows(f"SELECT {COLUMNS} FROM samples WHERE {where} AND NOT passed ORDER BY variant, task, sample_id", params)
     if args.json:
         print(json.dumps(rows, indent=1, default=str))
         return 0
     for r in rows:
-        console.print(f"{r['variant']} {r['task']}/{r['sample_id']}: {r['failure_mode'] or 'wrong'} — {r['verdict_reason']}")
+        console.print(escape(f"{r['variant']} {r['task']}/{r['sample_id']}: {r['failure_mode'] or 'wrong'} — {r['verdict_reason']}"))
     console.print(f"{len(rows)} failing samples")
     return 0
