@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "bv_home"
     monkeypatch.setenv("BEYOND_VIBES_HOME", str(path))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(path / "dagster"))  # where the CLI would put it; restored after the test
     monkeypatch.delenv("BEYOND_VIBES_CONFIG", raising=False)
     monkeypatch.delenv("BEYOND_VIBES_PACKS", raising=False)
     return path
