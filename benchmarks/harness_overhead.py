@@ -23,10 +23,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from beyond_vibes_assets.assets.model_weights import local_copy, manifest_for_variant  # noqa: E402
-from beyond_vibes_assets.assets.serving import template_args  # noqa: E402
+from beyond_vibes_assets.assets.serving import serve_variant  # noqa: E402
 from beyond_vibes_assets.catalog.resource import CatalogResource  # noqa: E402
-from beyond_vibes_assets.engine.build import ensure_build  # noqa: E402
 from beyond_vibes_assets.runner.pack_runner import CANONICAL_SAMPLING, Target, build_request, http_limits, run_pack  # noqa: E402
 from beyond_vibes_assets.runner.response_store import ResponseStore  # noqa: E402
 from resources.llama_server import LlamaServerResource  # noqa: E402
@@ -71,13 +69,10 @@ def main() -> int:
     catalog = CatalogResource()
     variant = catalog.variant(args.variant)
     pack = catalog.pack(args.pack)
-    store = ObjectStoreResource()
-    build = ensure_build(variant.engine)
-    weights = manifest_for_variant(catalog, store, args.variant)  # run `beyond-vibes download` first
-    server_args = variant.engine.server_args() + template_args(variant, catalog.config_file().parent)
     times: dict[str, list[float]] = {"platform": [], "direct": [], "naive": []}
-    with tempfile.TemporaryDirectory() as tmp, LlamaServerResource().serve(
-            build.tools["llama-server"], str(local_copy(store, weights)), server_args, Path(tmp) / "server.log") as srv:
+    # the same launch as the assets (weights must exist: run `beyond-vibes download` first)
+    with tempfile.TemporaryDirectory() as tmp, serve_variant(
+            catalog, ObjectStoreResource(), LlamaServerResource(), args.variant, "benchmark", print) as (srv, build, weights, _):
         client = OpenAICompatibleClient(srv.openai_base, args.variant)
         target = Target(args.variant, variant.model.name, variant.quant, variant.engine.name, client, srv.slots, True,
                         weights.sha256, build.key)

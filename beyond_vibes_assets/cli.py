@@ -115,12 +115,16 @@ def cmd_variants(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
+def _sync(instance) -> None:
     from .sync import sync_instance
 
-    plan = sync_instance(_instance(), _catalog_resource())
+    plan = sync_instance(instance, _catalog_resource())
     for line in plan.lines() or ["partitions already match the catalog"]:
         console.print(escape(line))
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    _sync(_instance())
     return 0
 
 
@@ -145,7 +149,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     instance = _instance()
-    cmd_sync(args)
+    _sync(instance)
     ok = True
     for v in chosen:
         if not v.is_api:
@@ -155,7 +159,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     instance = _instance()
-    cmd_sync(args)
+    _sync(instance)
     ok = all(materialize(["engine_build", "model_weights", "engine_probe"], key, instance=instance) for key in args.variant)
     return 0 if ok else 1
 
@@ -173,7 +177,7 @@ def cmd_packs_run(args: argparse.Namespace) -> int:
     from .runner import progress
 
     instance = _instance()
-    cmd_sync(args)
+    _sync(instance)
     packs = args.pack or sorted(_catalog_resource().all_packs())
     ok = True
     force = args.force or args.retry_errors or bool(_pack_run_config(args))
@@ -203,7 +207,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1
     started = time.perf_counter()
     instance = _instance()
-    cmd_sync(args)
+    _sync(instance)
     cat = _catalog_resource()
     keys = [v.key for v in variants(cat.catalog())]
     packs = sorted(cat.all_packs())

@@ -83,12 +83,12 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
     previous = load_probe(key)
     started = datetime.now(timezone.utc).isoformat()
     threads = variant.engine.threads if variant.engine else None
-    with GpuTelemetry() as gpu, serve_variant(catalog, object_store, llama_server, key, "engine_probe", context.log.info) as (srv, build, weights):
+    with GpuTelemetry() as gpu, serve_variant(catalog, object_store, llama_server, key, "engine_probe", context.log.info) as (srv, build, weights, path):
         with RssSampler(srv.pid) as rss:
             speed = P.run(P.speed_run(srv.openai_base, config.prompt_tokens, config.gen_tokens, config.speed_repeats))
             determinism = P.run(P.determinism_run(srv.openai_base))
         load_time, props, slots = srv.load_time_s, srv.props, srv.slots
-    model_path = str(object_store.fetch(weights.object_key, subdir("cache", "weights") / f"{weights.sha256}.gguf"))
+    model_path = str(path)
     bench = {"skipped": "disabled or no llama-bench"}
     if config.llama_bench and build.tool("llama-bench"):
         bench = P.run_llama_bench(build.tools["llama-bench"], model_path, threads)

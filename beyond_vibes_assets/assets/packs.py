@@ -27,6 +27,8 @@ from resources.warehouse import WarehouseResource
 
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
+from ..engine.build import BuildInfo
+from ..engine.weights import WeightsManifest
 from ..engine.manifest import run_manifest
 from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, Target, plan, run_pack, score_records
 from ..runner import progress as progress_hooks
@@ -97,12 +99,13 @@ def make_target(catalog: CatalogResource, clients: LLMClientResource, variant_ke
 
 @contextlib.contextmanager
 def endpoint_for(catalog: CatalogResource, store: ObjectStoreResource, server: LlamaServerResource, variant_key: str,
-                 log: Callable[[str], None], log_name: str, needed: bool):
+                 log: Callable[[str], None], log_name: str, needed: bool, build: BuildInfo | None,
+                 weights: WeightsManifest | None):
     """(base_url, slots, server props) for a variant; starts llama-server for local ones only when needed."""
     if catalog.variant(variant_key).is_api or not needed:
         yield None, 1, {}
         return
-    with serve_variant(catalog, store, server, variant_key, log_name, log) as (srv, _build, _weights):
+    with serve_variant(catalog, store, server, variant_key, log_name, log, build, weights) as (srv, *_):
         yield srv.base_url, srv.slots, srv.props
 
 
@@ -122,7 +125,8 @@ def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, obje
     todo, _ = plan(pack, planning, store, sampling, config.retry_errors, config.timeout_s)
     if not todo:
         log(f"all {len(pack.items)} items already answered for this file, build and sampling: re-scoring only")
-    with endpoint_for(catalog, object_store, llama_server, variant_key, log, f"pack-{pack.name}", bool(todo)) as (base, slots, props):
+    with endpoint_for(catalog, object_store, llama_server, variant_key, log, f"pack-{pack.name}", bool(todo),
+                      build, weights) as (base, slots, props):
         target = make_target(catalog, llm_clients, variant_key, base, slots, sha, build_key, config.concurrency)
         stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
                                      timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))

@@ -36,15 +36,16 @@ def template_args(variant: Variant, config_dir: Path) -> list[str]:
 
 @contextlib.contextmanager
 def serve_variant(catalog: CatalogResource, store: ObjectStoreResource, server: LlamaServerResource, variant_key: str,
-                  log_name: str, log, args_override: list[str] | None = None) -> Iterator[tuple[RunningServer, BuildInfo, WeightsManifest]]:
+                  log_name: str, log, build: BuildInfo | None = None, manifest: WeightsManifest | None = None,
+                  ) -> Iterator[tuple[RunningServer, BuildInfo, WeightsManifest, Path]]:
+    """Serve the variant; pass `build`/`manifest` when the caller already resolved them (no second lookup)."""
     variant = catalog.variant(variant_key)
-    build = build_for_variant(catalog, variant_key, log)
-    manifest = manifest_for_variant(catalog, store, variant_key)
+    build = build or build_for_variant(catalog, variant_key, log)
+    manifest = manifest or manifest_for_variant(catalog, store, variant_key)
     assert build is not None and manifest is not None and variant.engine is not None
     path = local_copy(store, manifest)
-    args = (args_override if args_override is not None else variant.engine.server_args())
-    args = args + template_args(variant, catalog.config_file().parent)
+    args = variant.engine.server_args() + template_args(variant, catalog.config_file().parent)
     log_path = subdir("logs", variant_key) / f"{log_name}.log"
     with server.serve(build.tools["llama-server"], str(path), args, log_path, alias=variant_key) as running:
         log(f"llama-server for {variant_key} on {running.base_url} (pid {running.pid}, load {running.load_time_s:.2f}s, log {log_path})")
-        yield running, build, manifest
+        yield running, build, manifest, path
