@@ -23,13 +23,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from beyond_vibes_assets.assets.serving import serve_variant  # noqa: E402
 from beyond_vibes_assets.catalog.resource import CatalogResource  # noqa: E402
-from beyond_vibes_assets.runner.pack_runner import CANONICAL_SAMPLING, Target, build_request, http_limits, run_pack  # noqa: E402
+from beyond_vibes_assets.resolve import Endpoint, resolve_variant  # noqa: E402
+from beyond_vibes_assets.runner.pack_runner import CANONICAL_SAMPLING, build_request, http_limits, run_pack  # noqa: E402
 from beyond_vibes_assets.runner.response_store import ResponseStore  # noqa: E402
 from resources.llama_server import LlamaServerResource  # noqa: E402
-from resources.llm_client import OpenAICompatibleClient  # noqa: E402
+from resources.llm_client import LLMClientResource  # noqa: E402
 from resources.object_store import ObjectStoreResource  # noqa: E402
+from resources.warehouse import WarehouseResource  # noqa: E402
 
 
 def bodies(pack, target):
@@ -67,15 +68,13 @@ def main() -> int:
     args = parser.parse_args()
 
     catalog = CatalogResource()
-    variant = catalog.variant(args.variant)
     pack = catalog.pack(args.pack)
     times: dict[str, list[float]] = {"platform": [], "direct": [], "naive": []}
-    # the same launch as the assets (weights must exist: run `beyond-vibes download` first)
-    with tempfile.TemporaryDirectory() as tmp, serve_variant(
-            catalog, ObjectStoreResource(), LlamaServerResource(), args.variant, "benchmark", print) as (srv, build, weights, _):
-        client = OpenAICompatibleClient(srv.openai_base, args.variant)
-        target = Target(args.variant, variant.model.name, variant.quant, variant.engine.name, client, srv.slots, True,
-                        weights.sha256, build.key)
+    # the same resolution and launch as the assets (weights must exist: run `beyond-vibes download` first)
+    store = ObjectStoreResource()
+    resolved = resolve_variant(catalog, args.variant, log=print, store=store, warehouse=WarehouseResource())
+    with tempfile.TemporaryDirectory() as tmp, resolved.serve(LlamaServerResource(), store, "benchmark", print) as srv:
+        target = resolved.target(LLMClientResource(), Endpoint(srv.base_url, srv.slots, srv.props, srv))
         payloads = bodies(pack, target)
         asyncio.run(direct(srv.openai_base, payloads[:2], srv.slots))  # warm-up
         def platform_round(r: int) -> float:

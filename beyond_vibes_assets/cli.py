@@ -15,23 +15,29 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from . import stop_signals
 from .catalog.errors import ConfigError
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+RESUME_HINT = "completed work is kept; run the same command again to resume"
 
 
-def _set_config(args: argparse.Namespace) -> None:
-    if getattr(args, "config", None):
-        os.environ["BEYOND_VIBES_CONFIG"] = str(Path(args.config).resolve())
-    if getattr(args, "packs", None):
-        os.environ["BEYOND_VIBES_PACKS"] = str(Path(args.packs).resolve())
-
-
-def _catalog_resource():
+def _catalog(args: argparse.Namespace):
+    """The one CatalogResource of this command: --config/--packs passed as values, never through os.environ."""
     from .catalog.resource import CatalogResource
 
-    return CatalogResource()
+    if getattr(args, "catalog_resource", None) is None:
+        config, packs = getattr(args, "config", None), getattr(args, "packs", None)
+        args.catalog_resource = CatalogResource(config=str(Path(config).resolve()) if config else None,
+                                                packs=str(Path(packs).resolve()) if packs else None)
+    return args.catalog_resource
+
+
+def _resources(args: argparse.Namespace) -> dict:
+    from .definitions import default_resources
+
+    return {**default_resources(), "catalog": _catalog(args)}
 
 
 def _instance():
@@ -49,8 +55,12 @@ def _instance():
 
 
 def materialize(selection: list[str], partition_key=None, run_config: dict | None = None, instance=None,
-                resources: dict | None = None) -> bool:
-    """Launch one in-process run of the selected assets; True when it succeeded."""
+                resources: dict | None = None, tags: dict[str, str] | None = None) -> bool:
+    """Launch one in-process run of the selected assets; True when it succeeded.
+
+    A SIGINT/SIGTERM during the run interrupts it (Dagster marks it failed); `stop_signals.check()` then
+    stops the whole command instead of letting it go on to the next run.
+    """
     import dagster as dg
 
     from .assets import ALL_ASSETS
@@ -62,69 +72,76 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
         resources=resources or default_resources(), raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BEYOND_VIBES_LOG_LEVEL", "INFO")}}},
                     **(run_config or {})},
-        tags={"beyond_vibes/launched_by": "cli", **launch_tags()},
+        tags={"beyond_vibes/launched_by": "cli", **launch_tags(), **(tags or {})},
     )
+    stop_signals.check()
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                err.print(f"[red]failed[/red] {event.step_key}: {escape(event.step_failure_data.error.message.strip()[:2000])}")
+                err.print(f"[red]failed[/red] {event.step_key}: {escape(event.step_failure_data.error.message.strip()[:4000])}")
     return result.success
 
 
 def materialize_stale(selection: list[str], partition_key=None, *, instance, force: bool = False,
-                      run_config: dict | None = None) -> bool:
+                      run_config: dict | None = None, resources: dict | None = None) -> bool:
     """Materialize only when some selected asset partition is missing or stale (or when forced)."""
     from .staleness import needs_run
 
     if not force and not needs_run(instance, selection, partition_key):
         console.print(escape(f"  fresh, skipped: {', '.join(selection)}{f' [{partition_key}]' if partition_key else ''}"))
         return True
-    return materialize(selection, partition_key, run_config=run_config, instance=instance)
+    return materialize(selection, partition_key, run_config=run_config, instance=instance, resources=resources)
+
+
+def materialize_many(asset: str, keys: list, *, instance, resources: dict, force: bool = False,
+                     config: dict | None = None) -> bool:
+    """One run for many partitions of `asset` (the single-run backfill path): only missing or stale ones
+    unless forced. The run covers their bounding range; `only` narrows it to exactly these keys."""
+    from .staleness import partition_range, stale_partitions
+
+    todo = list(keys) if force else stale_partitions(instance, asset, keys)
+    if not todo:
+        console.print(f"  fresh, skipped: {asset} ({len(keys)} partitions)")
+        return True
+    tags, covered = partition_range(instance, asset, todo)
+    op_config = dict(config or {})
+    if asset == "pack_results" and covered != len(todo):
+        op_config["only"] = [str(k) for k in todo]
+    console.print(f"  {asset}: {len(todo)} of {len(keys)} partitions in one run")
+    run_config = {"ops": {asset: {"config": op_config}}} if op_config else None
+    return materialize([asset], None, run_config=run_config, instance=instance, resources=resources, tags=tags)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    cat = _catalog_resource()
-    problems = []
-    try:
-        catalog = cat.catalog()
-    except ConfigError as exc:
-        problems += exc.problems
-        catalog = None
-    try:
-        packs = cat.all_packs()
-    except ConfigError as exc:
-        problems += exc.problems
-        packs = {}
+    cat = _catalog(args)
+    problems = cat.problems()
     if problems:
         for p in problems:
             err.print(f"[red]error[/red] {escape(str(p))}")
         err.print(f"{len(problems)} problem(s)")
         return 1
-    from .catalog.variants import variants
-
+    catalog, packs = cat.catalog(), cat.all_packs()
     console.print(f"{cat.config_file()}: {len(catalog.models)} models, {len(catalog.engines)} engines, "
-                  f"{len(variants(catalog))} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items). OK")
+                  f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items). OK")
     return 0
 
 
 def cmd_variants(args: argparse.Namespace) -> int:
-    from .catalog.variants import variants
-
-    for v in variants(_catalog_resource().catalog()):
-        print(v.key)
+    for key in _catalog(args).variant_keys():
+        print(key)
     return 0
 
 
-def _sync(instance) -> None:
+def _sync(instance, args: argparse.Namespace) -> None:
     from .sync import sync_instance
 
-    plan = sync_instance(instance, _catalog_resource())
+    plan = sync_instance(instance, _catalog(args))
     for line in plan.lines() or ["partitions already match the catalog"]:
         console.print(escape(line))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    _sync(_instance())
+    _sync(_instance(), args)
     return 0
 
 
@@ -132,7 +149,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     from .catalog.variants import variants
     from .engine.weights import origin_of
 
-    catalog = _catalog_resource().catalog()
+    catalog = _catalog(args).catalog()
     chosen = [v for v in variants(catalog) if not args.variant or v.key in args.variant]
     seen = set()
     for v in chosen:
@@ -149,83 +166,84 @@ def cmd_download(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     instance = _instance()
-    _sync(instance)
+    _sync(instance, args)
+    resources = _resources(args)
     ok = True
     for v in chosen:
         if not v.is_api:
-            ok &= materialize(["engine_build", "model_weights"], v.key, instance=instance)
+            ok &= materialize(["engine_build", "model_weights"], v.key, instance=instance, resources=resources)
     return 0 if ok else 1
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
     instance = _instance()
-    _sync(instance)
-    ok = all(materialize(["engine_build", "model_weights", "engine_probe"], key, instance=instance) for key in args.variant)
+    _sync(instance, args)
+    resources = _resources(args)
+    ok = all(materialize(["engine_build", "model_weights", "engine_probe"], key, instance=instance, resources=resources)
+             for key in args.variant)
     return 0 if ok else 1
 
 
-def _pack_run_config(args: argparse.Namespace) -> dict:
+def _pack_config(args: argparse.Namespace) -> dict:
     config = {k: getattr(args, k) for k in ("temperature", "top_p", "seed", "timeout_s", "concurrency") if getattr(args, k, None) is not None}
     if getattr(args, "retry_errors", False):
         config["retry_errors"] = True
-    return {"ops": {"pack_results": {"config": config}}} if config else {}
+    return config
 
 
-def cmd_packs_run(args: argparse.Namespace) -> int:
+def _live_progress(done: int, total: int, note: str) -> None:
+    """One live [N/M] line per partition; a finished partition keeps its line."""
+    end = "\n" if done == total else "\r"
+    console.file.write(f"  [{done}/{total}] {note[:90]:<90}{end}")
+    console.file.flush()
+
+
+def run_packs(args: argparse.Namespace, instance, variants: list[str], packs: list[str], *, force: bool,
+              config: dict | None = None) -> bool:
+    """Probe what is stale per variant, then every (variant, pack) partition that needs it in one run."""
     import dagster as dg
 
     from .runner import progress
 
+    resources = _resources(args)
+    ok = materialize_many("pack_definition", packs, instance=instance, resources=resources)
+    ready = []
+    for variant in variants:
+        console.print(f"[bold]{escape(variant)}[/bold]: build, weights, probe")
+        if materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance, resources=resources):
+            ready.append(variant)
+        else:
+            ok = False
+    keys = [dg.MultiPartitionKey({"variant": v, "task": p}) for v in ready for p in packs]
+    if keys:
+        started = time.perf_counter()
+        with progress.hook(_live_progress):
+            good = materialize_many("pack_results", keys, instance=instance, resources=resources, force=force, config=config)
+        console.print(f"  packs: {'ok' if good else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
+        ok &= good
+    return ok
+
+
+def cmd_packs_run(args: argparse.Namespace) -> int:
     instance = _instance()
-    _sync(instance)
-    packs = args.pack or sorted(_catalog_resource().all_packs())
-    ok = True
-    force = args.force or args.retry_errors or bool(_pack_run_config(args))
-    for variant in args.variant:
-        ok &= materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance)
-        for pack in packs:
-            ok &= materialize(["pack_definition"], pack, instance=instance)
-
-            def show(done: int, total: int, note: str, _pack=pack, _variant=variant) -> None:
-                end = "\n" if done == total else "\r"
-                console.file.write(f"[{done}/{total}] {_variant} {_pack}: {note[:60]:<60}{end}")
-                console.file.flush()
-
-            with progress.hook(show):
-                ok &= materialize_stale(["pack_results"], dg.MultiPartitionKey({"variant": variant, "task": pack}),
-                                        run_config=_pack_run_config(args), instance=instance, force=force)
-    return 0 if ok else 1
+    _sync(instance, args)
+    packs = args.pack or _catalog(args).pack_names()
+    config = _pack_config(args)
+    force = args.force or bool(config)  # overrides and --retry-errors always run
+    return 0 if run_packs(args, instance, args.variant, packs, force=force, config=config) else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from .catalog.variants import variants
     from .settings import home
 
     if cmd_validate(args):
         return 1
     started = time.perf_counter()
     instance = _instance()
-    _sync(instance)
-    cat = _catalog_resource()
-    keys = [v.key for v in variants(cat.catalog())]
-    packs = sorted(cat.all_packs())
-    ok = True
-    for pack in packs:
-        ok &= materialize(["pack_definition"], pack, instance=instance)
-    for key in keys:
-        console.print(f"[bold]{key}[/bold]: build, weights, probe")
-        if not materialize_stale(["engine_build", "model_weights", "engine_probe"], key, instance=instance, force=args.force):
-            ok = False
-            continue
-        for pack in packs:
-            t0 = time.perf_counter()
-            good = materialize_stale(["pack_results"], dg.MultiPartitionKey({"variant": key, "task": pack}),
-                                     instance=instance, force=args.force)
-            ok &= good
-            console.print(f"  {pack}: {'ok' if good else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
-    ok &= materialize(["curated_dataset", "report"], instance=instance)
+    _sync(instance, args)
+    cat = _catalog(args)
+    ok = run_packs(args, instance, cat.variant_keys(), cat.pack_names(), force=args.force)
+    ok &= materialize(["curated_dataset", "report"], instance=instance, resources=_resources(args))
     report = home() / "reports" / "report.md"
     if report.exists():
         print(report.read_text())  # plain: the Markdown must not be wrapped or read as markup
@@ -237,7 +255,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from . import inspect_runs
 
-    return inspect_runs.main(args, console)
+    return inspect_runs.main(args, console, _resources(args)["warehouse"])
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -299,16 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _set_config(args)
-    try:
-        return int(args.fn(args) or 0)
-    except ConfigError as exc:
-        for p in exc.problems:
-            err.print(f"[red]error[/red] {escape(str(p))}")
-        return 1
-    except KeyboardInterrupt:
-        err.print("interrupted; completed samples are kept, re-run to resume")
-        return 130
+    with stop_signals.stop_on_signals():
+        try:
+            return int(args.fn(args) or 0)
+        except ConfigError as exc:
+            for p in exc.problems:
+                err.print(f"[red]error[/red] {escape(str(p))}")
+            return 1
+        except (stop_signals.StopRequested, KeyboardInterrupt) as exc:
+            signum = getattr(exc, "signum", None) or stop_signals.received() or 2
+            name = stop_signals.StopRequested(signum)
+            err.print(f"\nstopped by {name}: the interrupted run is marked failed and no engine is left running; "
+                      f"{RESUME_HINT}")
+            return name.exit_code
 
 
 if __name__ == "__main__":

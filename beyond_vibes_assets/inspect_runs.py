@@ -12,11 +12,8 @@ from resources.warehouse import WarehouseResource
 COLUMNS = "variant, task, sample_id, passed, score, failure_mode, verdict_reason, run_id"
 
 
-def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    with WarehouseResource().connect(read_only=True) as con:
-        cur = con.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+def _rows(warehouse: WarehouseResource, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return warehouse.query(sql, params, read_only=True)
 
 
 def _filters(args) -> tuple[str, list[Any]]:
@@ -30,10 +27,10 @@ def _filters(args) -> tuple[str, list[Any]]:
     return (" AND ".join(where) or "TRUE"), params
 
 
-def side(key: str, pack: str | None) -> dict[tuple[str, str], dict[str, Any]]:
+def side(warehouse: WarehouseResource, key: str, pack: str | None) -> dict[tuple[str, str], dict[str, Any]]:
     """Rows of one run id, or of one variant's current results."""
     sql = f"SELECT {COLUMNS} FROM samples WHERE (run_id = ? OR (variant = ? AND canonical))" + (" AND task = ?" if pack else "")
-    rows = _rows(sql, [key, key] + ([pack] if pack else []))
+    rows = _rows(warehouse, sql, [key, key] + ([pack] if pack else []))
     return {(r["task"], r["sample_id"]): r for r in rows}
 
 
@@ -52,9 +49,9 @@ def diff_rows(a: dict, b: dict) -> list[dict[str, Any]]:
     return out
 
 
-def main(args, console) -> int:
+def main(args, console, warehouse: WarehouseResource) -> int:
     if args.diff:
-        a, b = (side(k, args.pack) for k in args.diff)
+        a, b = (side(warehouse, k, args.pack) for k in args.diff)
         changes = diff_rows(a, b)
         if args.json:
             print(json.dumps(changes, indent=1, default=str))
@@ -67,7 +64,7 @@ def main(args, console) -> int:
         return 0
     where, params = _filters(args)
     if args.sample:
-        rows = _rows(f"SELECT * FROM samples WHERE {where} AND sample_id = ?", params + [args.sample])
+        rows = _rows(warehouse, f"SELECT * FROM samples WHERE {where} AND sample_id = ?", params + [args.sample])
         if not rows:
             console.print(f"no sample {args.sample!r} matches")
             return 1
@@ -88,7 +85,7 @@ def main(args, console) -> int:
             console.print(escape(f"tokens {r['prompt_tokens']}+{r['completion_tokens']}, TTFT {r['ttft_s']}s, "
                                  f"decode {r['decode_tps']} tok/s (server {r['server_predicted_tps']}), run {r['run_id']}"))
         return 0
-    rows = _rows(f"SELECT {COLUMNS} FROM samples WHERE {where} AND NOT passed ORDER BY variant, task, sample_id", params)
+    rows = _rows(warehouse, f"SELECT {COLUMNS} FROM samples WHERE {where} AND NOT passed ORDER BY variant, task, sample_id", params)
     if args.json:
         print(json.dumps(rows, indent=1, default=str))
         return 0

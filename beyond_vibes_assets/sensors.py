@@ -11,6 +11,7 @@ from .sync import plan_sync, wanted
 @dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Adds variants/tasks new in the catalog; removes and reports ones that are gone.")
 def catalog_sync_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult | dg.SkipReason:
+    catalog.reload()  # a tick sees the files as they are now, even if the resource object is reused
     try:
         want_v, want_t = wanted(catalog)
     except ConfigError as exc:

@@ -9,7 +9,6 @@ import dagster as dg
 from partitions import TASKS, VARIANTS
 
 from .catalog.resource import CatalogResource
-from .catalog.variants import variants
 
 
 @dataclass
@@ -52,7 +51,8 @@ def plan_sync(wanted_variants: list[str], wanted_tasks: list[str], have_variants
 
 
 def wanted(catalog_resource: CatalogResource) -> tuple[list[str], list[str]]:
-    return [v.key for v in variants(catalog_resource.catalog())], sorted(catalog_resource.all_packs())
+    """Variants of a valid models.yaml, and every pack folder (a broken pack is a partition that fails alone)."""
+    return catalog_resource.variant_keys(), catalog_resource.pack_names()
 
 
 def sync_instance(instance: dg.DagsterInstance, catalog_resource: CatalogResource) -> SyncPlan:

@@ -1,7 +1,7 @@
 """Partition definitions and key helpers shared by every asset."""
 
 from .definitions import TASKS, VARIANT_TASK, VARIANTS
-from .keys import API_QUANT, VariantKey, make_variant_key, parse_variant_key, slugify, split_multi_key
+from .keys import API_QUANT, VariantKey, make_variant_key, make_weights_key, parse_variant_key, slugify, split_multi_key
 
 __all__ = [
     "API_QUANT",
@@ -10,6 +10,7 @@ __all__ = [
     "VARIANT_TASK",
     "VariantKey",
     "make_variant_key",
+    "make_weights_key",
     "parse_variant_key",
     "slugify",
     "split_multi_key",

@@ -26,8 +26,7 @@ class VariantKey(NamedTuple):
 
     @property
     def weights_key(self) -> str:
-        """Weights do not depend on the engine: model~quant."""
-        return f"{self.model}{SEP}{self.quant}"
+        return make_weights_key(self.model, self.quant)
 
     @property
     def is_api(self) -> bool:
@@ -37,6 +36,11 @@ class VariantKey(NamedTuple):
 def slugify(text: str) -> str:
     """Make a HF repo id or free text safe for a partition key ('HuggingFaceTB/SmolLM2' -> 'HuggingFaceTB--SmolLM2')."""
     return _SLUG_RE.sub("-", text.replace("/", "--")).strip("-")
+
+
+def make_weights_key(model: str, quant: str) -> str:
+    """Weights do not depend on the engine: one stored file per model~quant, shared by its engines."""
+    return f"{model}{SEP}{quant}"
 
 
 def make_variant_key(model: str, quant: str, engine: str) -> str:
@@ -54,9 +58,10 @@ def parse_variant_key(key: str) -> VariantKey:
 
 
 def split_multi_key(partition_key: object) -> tuple[str, str]:
-    """(variant, task) from a MultiPartitionKey or its 'task|variant' string form."""
+    """(variant, task) from a MultiPartitionKey or its string form, through Dagster's own key parser."""
+    from .definitions import VARIANT_TASK
+
     keys_by_dim = getattr(partition_key, "keys_by_dimension", None)
-    if keys_by_dim:
-        return keys_by_dim["variant"], keys_by_dim["task"]
-    task, variant = str(partition_key).split("|")
-    return variant, task
+    if not keys_by_dim:
+        keys_by_dim = VARIANT_TASK.get_partition_key_from_str(str(partition_key)).keys_by_dimension
+    return keys_by_dim["variant"], keys_by_dim["task"]

@@ -25,6 +25,10 @@ def read_sql(relative: str) -> str:
     return (SQL_DIR / relative).read_text()
 
 
+class WarehouseRowError(ValueError):
+    """A row that does not fit its table: names the table and the offending keys."""
+
+
 class WarehouseResource(dg.ConfigurableResource):
     path: str | None = None  # default BEYOND_VIBES_HOME/warehouse/beyond_vibes.duckdb
     lock_timeout_s: float = 120.0
@@ -60,18 +64,34 @@ class WarehouseResource(dg.ConfigurableResource):
             for file in sorted((SQL_DIR / folder).glob("*.sql")):
                 con.execute(file.read_text())
 
+    @staticmethod
+    def _columns(con: Any, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> list[str]:
+        """The table's columns, after refusing any key that is not one and any row missing a required one.
+
+        A misspelled key would otherwise land as a silent NULL and a typo'd partition key would delete nothing.
+        """
+        described = con.execute(f"DESCRIBE {table}").fetchall()  # name, type, null, key, default, extra
+        columns = [r[0] for r in described]
+        required = [r[0] for r in described if r[2] == "NO" and r[4] is None]
+        unknown = sorted(set(keys).union(*(row.keys() for row in rows)) - set(columns))
+        if unknown:
+            raise WarehouseRowError(f"table {table} has no column(s) {', '.join(unknown)}; "
+                                    f"its columns are: {', '.join(columns)}")
+        for i, row in enumerate(rows):
+            missing = [c for c in required if row.get(c) is None]
+            if missing:
+                raise WarehouseRowError(f"table {table}: row {i} lacks required column(s) {', '.join(missing)}")
+        return columns
+
     def replace_partition(self, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> int:
         """Delete the partition's rows and insert the new ones in one transaction (no duplicates, no gap)."""
         where = " AND ".join(f"{k} = ?" for k in keys)
         with self.connect() as con:
-            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            columns = self._columns(con, table, keys, rows)
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
-                if rows:
-                    placeholders = ", ".join("?" for _ in columns)
-                    con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-                                    [[row.get(c) for c in columns] for row in rows])
+                self._insert(con, table, columns, rows)
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
@@ -80,13 +100,17 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def append(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         with self.connect() as con:
-            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            self._insert(con, table, self._columns(con, table, {}, rows), rows)
+
+    @staticmethod
+    def _insert(con: Any, table: str, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
             placeholders = ", ".join("?" for _ in columns)
             con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
                             [[row.get(c) for c in columns] for row in rows])
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        with self.connect() as con:
+    def query(self, sql: str, params: Sequence[Any] | None = None, read_only: bool = False) -> list[dict[str, Any]]:
+        with self.connect(read_only=read_only) as con:
             cur = con.execute(sql, list(params or []))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]

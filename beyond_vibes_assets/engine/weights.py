@@ -51,6 +51,12 @@ class WeightsManifest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def warehouse_row(self) -> dict[str, Any]:
+        """The `weights` table row (sql/schema/004_weights.sql); the full manifest stays beside the object."""
+        fields = ("weights_key", "model", "quant", "origin", "derived_from", "revision", "sha256", "size_bytes",
+                  "architecture", "parameters", "file_type", "object_uri")
+        return {**{f: getattr(self, f) for f in fields}, "created_at": self.prepared_at}
+
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     digest = hashlib.sha256()

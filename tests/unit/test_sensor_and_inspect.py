@@ -35,7 +35,7 @@ def test_diff_rows_classifies_changes():
 
 
 def test_determinism_verdict_compares_only_like_with_like():
-    prev = {"model_sha256": "s", "engine_build": "b", "determinism": {"hash": "h1"}}
+    prev = {"model_sha256": "s", "engine_build": "b", "determinism_hash": "h1"}  # the previous probes row
     assert determinism_verdict(None, "h1", "s", "b")[0]
     assert determinism_verdict(prev, "h1", "s", "b") == (True, "matches previous probe (h1)")
     assert determinism_verdict(prev, "h2", "s", "b")[0] is False
