@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, validation_problems, yaml_problem
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -174,38 +174,13 @@ def _entry_label(section: str, index: int, raw: Any) -> str:
     return f"{section}[{index}]" + (f" (name: {name})" if name else "")
 
 
-def _fix_for(err: dict[str, Any], field: str, allowed: list[str]) -> tuple[str, str]:
-    """Turn one pydantic error into (message, fix) without echoing the input (it may be a secret)."""
-    etype = err["type"]
-    if field == "api_key":
-        return (
-            "API keys never go in models.yaml",
-            "export the key in an environment variable and write its name: api_key_env: OPENAI_API_KEY",
-        )
-    if etype == "extra_forbidden":
-        return f"unknown key '{field}'", f"remove it or use one of: {', '.join(allowed)}"
-    if etype == "missing":
-        return "required field is missing", f"add '{field}:' to this entry"
-    if etype == "literal_error":
-        return "value not allowed", err["msg"].replace("Input should be", "use")
-    if etype == "too_short":
-        return "must not be empty", f"list at least one value under '{field}'"
-    return err["msg"], f"correct '{field}' (see the config reference in README.md)"
-
-
 def _validate_entry(cls: type[BaseModel], raw: Any, file: str, label: str, kind: str) -> tuple[Any, list[Problem]]:
     if not isinstance(raw, dict):
         return None, [Problem(file, label, "", "entry is not a mapping", "write the entry as 'key: value' lines")]
     try:
         return cls.model_validate(raw), []
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_url=False):
-            field = ".".join(str(p) for p in err["loc"])
-            top = str(err["loc"][0]) if err["loc"] else ""
-            message, fix = _fix_for(err, top or field, _ALLOWED[kind])
-            problems.append(Problem(file, label, field, message, fix))
-        return None, problems
+        return None, validation_problems(exc, file, label, _ALLOWED[kind])
 
 
 def _raw_names(entries: Any) -> list[str]:
@@ -284,11 +259,8 @@ def load_catalog(path: str | Path) -> Catalog:
         raise ConfigError([Problem(file, "file", "", "file not found", "pass --config PATH or create models.yaml (see README)")])
     try:
         raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
-        raise ConfigError([Problem(file, line, "", f"YAML syntax error: {exc.problem or exc}",
-                                   "fix the indentation or quoting at that line")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([yaml_problem(exc, file)]) from None
     if not isinstance(raw, dict):
         raise ConfigError([Problem(file, "top level", "", "expected a mapping with 'models:' and 'engines:'", "see the example models.yaml")])
     problems: list[Problem] = []
@@ -308,10 +280,6 @@ def load_catalog(path: str | Path) -> Catalog:
         label = _entry_label("models", i, item)
         kind = "api" if isinstance(item, dict) and "provider" in item else "local"
         cls = ApiModel if kind == "api" else LocalModel
-        if kind == "api" and isinstance(item, dict) and "api_key" in item:
-            problems.append(Problem(file, label, "api_key", "API keys never go in models.yaml",
-                                    "export the key in an environment variable and write its name: api_key_env: OPENAI_API_KEY"))
-            item = {k: v for k, v in item.items() if k != "api_key"}
         model, errs = _validate_entry(cls, item, file, label, kind)
         problems += errs
         if model:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..scoring import verifiers as V
 from ..scoring.constraints import CONSTRAINT_TYPES
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .models_config import NAME_RE
 
 
@@ -123,13 +123,10 @@ def load_pack(folder: Path) -> Pack:
     if meta_file.exists():
         try:
             meta = PackMeta.model_validate(yaml.safe_load(meta_file.read_text()) or {})
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-            problems.append(Problem(str(meta_file), f"line {line}", "", f"YAML syntax error: {exc.problem}", "fix the YAML at that line"))
+        except yaml.YAMLError as exc:
+            problems.append(yaml_problem(exc, str(meta_file)))
         except ValidationError as exc:
-            for err in exc.errors(include_url=False, include_input=False):
-                fld = ".".join(map(str, err["loc"]))
-                problems.append(Problem(str(meta_file), "pack", fld, err["msg"], f"see packs/README.md for '{fld}'"))
+            problems += validation_problems(exc, str(meta_file), "pack", sorted(PackMeta.model_fields))
     if meta.name and meta.name != name:
         problems.append(Problem(str(meta_file), "pack", "name", f"name '{meta.name}' differs from the folder '{name}'", "make them equal or drop 'name'"))
     if meta.verifier and meta.verifier not in V.VERIFIERS:
@@ -151,10 +148,7 @@ def load_pack(folder: Path) -> Pack:
             try:
                 model = ItemModel.model_validate(raw)
             except ValidationError as exc:
-                for err in exc.errors(include_url=False, include_input=False):
-                    fld = ".".join(map(str, err["loc"]))
-                    fix = "add it" if err["type"] == "missing" else ("remove it" if err["type"] == "extra_forbidden" else "correct it")
-                    problems.append(Problem(file, label, fld, err["msg"], fix))
+                problems += validation_problems(exc, file, label, sorted(ItemModel.model_fields))
                 continue
             verifier = model.verifier or meta.verifier
             if verifier is None or verifier not in V.VERIFIERS:

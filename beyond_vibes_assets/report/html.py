@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from ..scoring.tables import is_separator, pipe_rows
+
 STYLE = ("body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1600px}table{border-collapse:collapse;margin:1em 0}"
          "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}td:nth-child(2){text-align:left}"
          "code{font-size:12px}")
@@ -21,15 +23,16 @@ def markdown_to_html(markdown: str, title: str = "Beyond Vibes report") -> str:
 
     def flush() -> None:
         if rows:
-            head, body = rows[0], [r for r in rows[1:] if not all(re.fullmatch(r":?-+:?", c) for c in r)]
+            head, body = rows[0], [r for r in rows[1:] if not is_separator(r)]
             out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>")
             out.extend("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
             out.append("</table>")
             rows.clear()
 
     for line in markdown.splitlines():
-        if line.startswith("|"):
-            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+        cells = pipe_rows(line)
+        if cells:
+            rows.append(cells[0])
             continue
         flush()
         if line.startswith("#"):

@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from . import constraints as constraints_mod
-from . import extract, toolcalls
+from . import extract, tables, toolcalls
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ VERIFIERS: dict[str, Verifier] = {}
 # Required spec keys per verifier, checked when a pack is loaded (file, line, field, fix).
 REQUIRED: dict[str, tuple[str, ...]] = {}
 # Helper modules whose code counts toward a verifier's version: `extract` for all, plus these.
-_USES = {"tool_call": (toolcalls,), "constraints": (constraints_mod,)}
+_USES = {"tool_call": (toolcalls,), "constraints": (constraints_mod,), "markdown_table": (tables,)}
 
 
 def verifier(name: str, required: tuple[str, ...] = ()) -> Callable[[Verifier], Verifier]:
@@ -180,23 +180,10 @@ def yaml_doc(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(not wrong, "; ".join(wrong))
 
 
-def _table_rows(text: str) -> list[list[str]]:
-    rows = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("|") and line.endswith("|") and len(line) > 1:
-            cells = [c.strip() for c in line[1:-1].split("|")]
-            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c) and any(cells):
-                rows.append(["<sep>"])
-            else:
-                rows.append(cells)
-    return rows
-
-
 @verifier("markdown_table", required=("columns",))
 def markdown_table(response: Response, spec: dict[str, Any]) -> Verdict:
     """A pipe table with the given header, a separator row, `min_rows` body rows and required cells."""
-    rows = _table_rows(response.text)
+    rows = [["<sep>"] if tables.is_separator(r) else r for r in tables.pipe_rows(response.text)]
     if len(rows) < 2 or rows[1] != ["<sep>"]:
         return _ok(False, "no Markdown table with a header and separator row")
     header = [extract.normalize(c) for c in rows[0]]
