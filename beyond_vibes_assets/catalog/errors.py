@@ -59,7 +59,7 @@ def validation_problems(exc: ValidationError, file: str, entry: str, allowed: Se
     """Every pydantic error of one entry as a Problem: the one mapping models.yaml, packs and sims share."""
     problems = []
     for err in exc.errors(include_input=False, include_url=False):
-        field = prefix + ".".join(str(p) for p in err["loc"])
+        field = (prefix + ".".join(str(p) for p in err["loc"])).rstrip(".")
         message, fix = _describe(err, field, allowed if len(err["loc"]) == 1 else ())
         problems.append(Problem(file, entry, field, message, fix))
     return problems

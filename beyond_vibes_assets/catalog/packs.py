@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import jsonschema
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..scoring import verifiers as V
-from ..scoring.constraints import CONSTRAINT_TYPES
+from ..scoring.specs import SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .models_config import NAME_RE
 
@@ -94,21 +93,13 @@ def _pack_fingerprint(files: list[Path], verifier_names: list[str]) -> str:
 
 
 def _check_item_spec(file: str, label: str, item: ItemModel, verifier: str) -> list[Problem]:
-    problems = []
-    for key in V.REQUIRED.get(verifier, ()):
-        if key not in item.check:
-            problems.append(Problem(file, label, f"check.{key}", f"verifier '{verifier}' needs '{key}'", f"add \"{key}\" to the item's check"))
-    if verifier in ("json_schema", "yaml") and "schema" in item.check:
-        try:
-            jsonschema.Draft202012Validator.check_schema(item.check["schema"])
-        except jsonschema.SchemaError as exc:
-            problems.append(Problem(file, label, "check.schema", f"invalid JSON Schema: {exc.message}", "fix the schema"))
-    if verifier == "constraints":
-        for c in item.check.get("constraints", []):
-            if not isinstance(c, dict) or c.get("type") not in CONSTRAINT_TYPES:
-                problems.append(Problem(file, label, "check.constraints", f"unknown constraint {c!r}",
-                                        f"use a type from: {', '.join(CONSTRAINT_TYPES)}"))
-    return problems
+    """The item's `check` against the verifier's spec model: wrong types and unknown keys are load-time errors."""
+    try:
+        SPECS[verifier].model_validate(item.check)
+    except ValidationError as exc:
+        allowed = sorted(f.alias or name for name, f in SPECS[verifier].model_fields.items())
+        return validation_problems(exc, file, label, allowed, prefix="check.")
+    return []
 
 
 def load_pack(folder: Path) -> Pack:

@@ -44,16 +44,14 @@ class Verdict:
 
 Verifier = Callable[[Response, dict[str, Any]], Verdict]
 VERIFIERS: dict[str, Verifier] = {}
-# Required spec keys per verifier, checked when a pack is loaded (file, line, field, fix).
-REQUIRED: dict[str, tuple[str, ...]] = {}
 # Helper modules whose code counts toward a verifier's version: `extract` for all, plus these.
 _USES = {"tool_call": (toolcalls,), "constraints": (constraints_mod,), "markdown_table": (tables,)}
 
 
-def verifier(name: str, required: tuple[str, ...] = ()) -> Callable[[Verifier], Verifier]:
+def verifier(name: str) -> Callable[[Verifier], Verifier]:
+    """Register a verifier; what its `check` may hold is scoring/specs.py's SPECS[name], checked at pack load."""
     def register(fn: Verifier) -> Verifier:
         VERIFIERS[name] = fn
-        REQUIRED[name] = required
         return fn
 
     return register
@@ -78,7 +76,7 @@ def _ok(passed: bool, reason: str, **detail: Any) -> Verdict:
     return Verdict(passed, 1.0 if passed else 0.0, "" if passed else reason, detail)
 
 
-@verifier("exact", required=("answer",))
+@verifier("exact")
 def exact(response: Response, spec: dict[str, Any]) -> Verdict:
     """Exact match after normalization (case, whitespace, trailing punctuation); `accept` lists synonyms."""
     cs = bool(spec.get("case_sensitive", False))
@@ -90,7 +88,7 @@ def exact(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(ok, f"expected {spec['answer']!r}, got {response.text.strip()[:80]!r}")
 
 
-@verifier("numeric", required=("answer",))
+@verifier("numeric")
 def numeric(response: Response, spec: dict[str, Any]) -> Verdict:
     """The committed number ('answer is X', else the last number) within an absolute/relative tolerance."""
     got = extract.final_number(response.text)
@@ -101,7 +99,7 @@ def numeric(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(math.isclose(got, want, abs_tol=tol), f"expected {want:g}, got {got:g}", extracted=got)
 
 
-@verifier("regex", required=("pattern",))
+@verifier("regex")
 def regex(response: Response, spec: dict[str, Any]) -> Verdict:
     flags = re.IGNORECASE if spec.get("ignore_case", True) else 0
     found = re.search(spec["pattern"], response.text, flags | re.MULTILINE) is not None
@@ -109,7 +107,7 @@ def regex(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(found == want, f"pattern {spec['pattern']!r} {'not found' if want else 'found but forbidden'}")
 
 
-@verifier("choice", required=("answer", "choices"))
+@verifier("choice")
 def choice(response: Response, spec: dict[str, Any]) -> Verdict:
     """Exactly one of the offered choices is named, and it is the right one."""
     text = extract.normalize(response.text)
@@ -148,7 +146,7 @@ def _check_expect(value: Any, expect: dict[str, Any]) -> list[str]:
     return wrong
 
 
-@verifier("json_schema", required=("schema",))
+@verifier("json_schema")
 def json_schema(response: Response, spec: dict[str, Any]) -> Verdict:
     """Valid JSON that satisfies a JSON Schema, and optionally has expected values."""
     try:
@@ -180,7 +178,7 @@ def yaml_doc(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(not wrong, "; ".join(wrong))
 
 
-@verifier("markdown_table", required=("columns",))
+@verifier("markdown_table")
 def markdown_table(response: Response, spec: dict[str, Any]) -> Verdict:
     """A pipe table with the given header, a separator row, `min_rows` body rows and required cells."""
     rows = [["<sep>"] if tables.is_separator(r) else r for r in tables.pipe_rows(response.text)]
@@ -200,7 +198,7 @@ def markdown_table(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(not missing, f"missing cells {missing}", rows=len(body))
 
 
-@verifier("fields", required=("fields",))
+@verifier("fields")
 def fields(response: Response, spec: dict[str, Any]) -> Verdict:
     """Field-by-field extraction from a JSON answer: partial credit per correct field."""
     try:
@@ -218,7 +216,7 @@ def fields(response: Response, spec: dict[str, Any]) -> Verdict:
     return Verdict(score >= threshold, round(score, 4), f"wrong or missing fields: {wrong}" if wrong else "", {"fields": per_field})
 
 
-@verifier("constraints", required=("constraints",))
+@verifier("constraints")
 def constraints(response: Response, spec: dict[str, Any]) -> Verdict:
     """Instruction-following: every listed constraint must hold (see scoring/constraints.py)."""
     failures = [msg for c in spec["constraints"] if (msg := constraints_mod.check(response.text, c))]
@@ -227,7 +225,7 @@ def constraints(response: Response, spec: dict[str, Any]) -> Verdict:
                    {"constraints_passed": passed_n, "constraints_total": len(spec["constraints"])})
 
 
-@verifier("tool_call", required=("tool",))
+@verifier("tool_call")
 def tool_call(response: Response, spec: dict[str, Any]) -> Verdict:
     """Right tool (or none, for traps) with the right arguments; native calls or a prompted JSON call."""
     calls = toolcalls.collect(response.text, response.tool_calls)

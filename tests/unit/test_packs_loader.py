@@ -62,3 +62,27 @@ def test_changing_one_verifier_changes_only_its_packs_fingerprint(monkeypatch):
     after = {name: p.fingerprint for name, p in discover_packs(REPO / "packs").items()}
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"reasonmath"}
+
+
+def test_every_verifier_has_a_spec_model():
+    from beyond_vibes_assets.scoring.specs import SPECS
+
+    assert set(SPECS) == set(V.VERIFIERS)
+
+
+@pytest.mark.parametrize("verifier, check, field, words", [
+    ("numeric", {"answer": "eighty-four"}, "check.answer", "number"),
+    ("tool_call", {"tool": "get_weather", "argz": {}}, "check.argz", "unknown key"),
+    ("regex", {"pattern": "(unclosed"}, "check.pattern", "invalid regular expression"),
+    ("json_schema", {"schema": {"type": "objekt"}}, "check.schema", "invalid JSON Schema"),
+    ("constraints", {"constraints": [{"type": "word_count", "min": "many"}]}, "check.constraints.0.min", "integer"),
+    ("choice", {"answer": "D", "choices": ["A", "B"]}, "check", "one of choices"),
+])
+def test_a_wrong_check_is_a_load_time_error_naming_line_and_field(tmp_path, verifier, check, field, words):
+    folder = make_pack(tmp_path, "p", [{"id": "ok", "prompt": "p", "check": {"answer": 1}, "verifier": "numeric"},
+                                       {"id": "bad", "prompt": "p", "check": check, "verifier": verifier}])
+    with pytest.raises(ConfigError) as info:
+        load_pack(folder)
+    (problem,) = info.value.problems
+    assert problem.entry == "line 2" and problem.field == field, problem
+    assert words in str(problem)

@@ -1,0 +1,137 @@
+"""What each verifier's `check` may contain, as pydantic models validated when a pack is loaded.
+
+A wrong type or a misspelled key is then a validation error naming the file, line and field, not a
+"verifier error" verdict discovered while scoring. The verifiers themselves stay pure functions of
+(response, dict).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .constraints import CONSTRAINT_TYPES
+
+Scalar = str | int | float | bool
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _valid_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    if schema is not None:
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+    return schema
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from None
+    return pattern
+
+
+class ExactSpec(Spec):
+    answer: Scalar
+    accept: list[Scalar] = Field(default_factory=list)
+    case_sensitive: bool = False
+    allow_contained: bool = False
+
+
+class NumericSpec(Spec):
+    answer: float
+    tolerance: float = Field(default=0.0, ge=0)
+    rel_tolerance: float = Field(default=0.0, ge=0)
+
+
+class RegexSpec(Spec):
+    pattern: str
+    ignore_case: bool = True
+    must_match: bool = True
+    _v = field_validator("pattern")(_valid_regex)
+
+
+class ChoiceSpec(Spec):
+    answer: str
+    choices: list[str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> ChoiceSpec:
+        if self.answer not in self.choices:
+            raise ValueError("answer must be one of choices")
+        return self
+
+
+class MentionsSpec(Spec):
+    must: list[str] = Field(default_factory=list)
+    must_not: list[str] = Field(default_factory=list)
+    max_words: int | None = Field(default=None, ge=1)
+
+
+class JsonSchemaSpec(Spec):
+    json_schema: dict[str, Any] = Field(alias="schema")
+    expect: dict[str, Any] = Field(default_factory=dict)
+    _v = field_validator("json_schema")(_valid_schema)
+
+
+class YamlSpec(Spec):
+    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    expect: dict[str, Any] = Field(default_factory=dict)
+    _v = field_validator("json_schema")(_valid_schema)
+
+
+class MarkdownTableSpec(Spec):
+    columns: list[str] = Field(min_length=1)
+    min_rows: int = Field(default=1, ge=0)
+    cells: list[Scalar] = Field(default_factory=list)
+
+
+class FieldsSpec(Spec):
+    fields: dict[str, Any] = Field(min_length=1)
+    pass_threshold: float = Field(default=1.0, ge=0, le=1)
+
+
+class Constraint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal[CONSTRAINT_TYPES]  # type: ignore[valid-type]
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    words: list[str] | None = None
+    text: str | None = None
+    letter: str | None = Field(default=None, min_length=1, max_length=1)
+    pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> Constraint:
+        need = {"include": "words", "exclude": "words", "starts_with": "text", "ends_with": "text",
+                "letter_frequency": "letter", "regex": "pattern"}.get(self.type)
+        if need and getattr(self, need) is None:
+            raise ValueError(f"constraint '{self.type}' needs '{need}'")
+        if self.pattern is not None:
+            _valid_regex(self.pattern)
+        return self
+
+
+class ConstraintsSpec(Spec):
+    constraints: list[Constraint] = Field(min_length=1)
+
+
+class ToolCallSpec(Spec):
+    tool: str | None  # None: a trap where no tool should be called
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    exact_args: bool = False
+
+
+SPECS: dict[str, type[Spec]] = {
+    "exact": ExactSpec, "numeric": NumericSpec, "regex": RegexSpec, "choice": ChoiceSpec, "mentions": MentionsSpec,
+    "json_schema": JsonSchemaSpec, "yaml": YamlSpec, "markdown_table": MarkdownTableSpec, "fields": FieldsSpec,
+    "constraints": ConstraintsSpec, "tool_call": ToolCallSpec,
+}
