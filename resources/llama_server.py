@@ -1,15 +1,16 @@
 """Start a real llama-server per variant on 127.0.0.1 and always stop it.
 
-The server is started with PR_SET_PDEATHSIG so that even a SIGKILL of the run process takes the
-server with it; normal exits, failures and Ctrl-C stop it in `finally`. The server log is kept beside
+The server runs in its own process group (`process_group=0`, no `preexec_fn`: that is unsafe while
+other threads run, and GPU telemetry runs one) under `setpriv --pdeathsig KILL`, so even a SIGKILL of
+the run process takes the server with it; normal exits, failures and Ctrl-C stop it in `finally`. A
+port taken between picking it and binding it is retried on a new port. The server log is kept beside
 the run so a crash can be read afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,7 +25,8 @@ import dagster as dg
 import httpx
 import psutil
 
-PR_SET_PDEATHSIG = 1
+BIND_FAILED = "couldn't bind"  # what llama-server logs when its port was taken meanwhile
+PORT_ATTEMPTS = 3
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -33,12 +35,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-    os.setpgrp()
+def die_with_parent(command: list[str]) -> list[str]:
+    """Prefix a command so the kernel SIGKILLs it when its parent dies (util-linux setpriv; exec, no preexec_fn)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
 
 
 class RssSampler:
@@ -125,25 +125,33 @@ class LlamaServerResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def serve(self, binary: str, model_path: str, args: list[str], log_path: Path,
               alias: str = "model", extra_args: list[str] | None = None) -> Iterator[RunningServer]:
-        port = free_port(self.host)
-        command = [binary, "--model", str(model_path), "--host", self.host, "--port", str(port),
-                   "--alias", alias, "--metrics", "--no-webui", *args, *(extra_args or [])]
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "ab")  # noqa: SIM115 - closed in finally
-        log.write(f"\n# {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(command)}\n".encode())
-        log.flush()
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   preexec_fn=_die_with_parent)
-        try:
-            base = f"http://{self.host}:{port}"
-            self._wait_healthy(process, base, log_path)
-            load_time = time.perf_counter() - started
-            props = httpx.get(f"{base}/props", timeout=10).json()
-            yield RunningServer(base, port, process, log_path, load_time, props, command)
-        finally:
-            stop_process(process)
-            log.close()
+        with open(log_path, "ab") as log:
+            for attempt in range(1, PORT_ATTEMPTS + 1):
+                port = free_port(self.host)
+                command = [binary, "--model", str(model_path), "--host", self.host, "--port", str(port),
+                           "--alias", alias, "--metrics", "--no-webui", *args, *(extra_args or [])]
+                log.write(f"\n# {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(command)}\n".encode())
+                log.flush()
+                offset = log_path.stat().st_size
+                started = time.perf_counter()
+                process = subprocess.Popen(die_with_parent(command), stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL, process_group=0)
+                try:
+                    base = f"http://{self.host}:{port}"
+                    try:
+                        self._wait_healthy(process, base, log_path)
+                    except EngineStartError:
+                        taken = BIND_FAILED in log_path.read_text(errors="replace")[offset:]
+                        if taken and attempt < PORT_ATTEMPTS:
+                            continue  # the port was taken between free_port() and bind: try another
+                        raise
+                    load_time = time.perf_counter() - started
+                    props = httpx.get(f"{base}/props", timeout=10).json()
+                    yield RunningServer(base, port, process, log_path, load_time, props, command)
+                    return
+                finally:
+                    stop_process(process)
 
     def _wait_healthy(self, process: subprocess.Popen, base: str, log_path: Path) -> None:
         deadline = time.monotonic() + self.startup_timeout_s

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -69,10 +70,37 @@ class ChatResult:
 
 
 class _Failure(Exception):
-    def __init__(self, mode: str, message: str, status: int | None = None):
+    def __init__(self, mode: str, message: str, status: int | None = None, retry_after_s: float | None = None):
         super().__init__(message)
         self.mode = mode
         self.status = status
+        self.retry_after_s = retry_after_s
+
+
+MAX_RETRY_AFTER_S = 120.0
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped; None if absent/unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - (now if now is not None else time.time())
+        except (TypeError, ValueError):
+            return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
+
+
+def backoff_delay(attempt: int, base_s: float, retry_after_s: float | None, rng: random.Random | None = None) -> float:
+    """The server's Retry-After when it sent one, else exponential backoff; plus up to 25% jitter so
+    concurrent requests that failed together do not retry together."""
+    delay = retry_after_s if retry_after_s is not None else base_s * (2**attempt)
+    return delay * (1 + 0.25 * (rng or random).random())
 
 
 def _redact(text: str, secret: str | None) -> str:
@@ -131,6 +159,7 @@ class BaseChatClient:
         secret = self._key()
         for attempt in range(self.max_retries + 1):
             result = ChatResult(attempts=attempt + 1)
+            retry_after = None
             started = time.perf_counter()
             try:
                 await asyncio.wait_for(self._stream(http, request, result, started, secret), request.timeout_s)
@@ -138,6 +167,7 @@ class BaseChatClient:
                 return result
             except _Failure as exc:
                 result.failure_mode, result.error, result.http_status = exc.mode, _redact(str(exc), secret), exc.status
+                retry_after = exc.retry_after_s
             except (asyncio.TimeoutError, httpx.TimeoutException):
                 result.failure_mode, result.error = "timeout", f"no complete answer within {request.timeout_s:.1f}s"
             except httpx.ConnectError as exc:
@@ -149,7 +179,7 @@ class BaseChatClient:
             result.latency_s = time.perf_counter() - started
             if result.failure_mode not in RETRYABLE or attempt == self.max_retries:
                 break
-            await asyncio.sleep(self.backoff_s * (2**attempt))
+            await asyncio.sleep(backoff_delay(attempt, self.backoff_s, retry_after))
         if result.failure_mode == "rate_limited":
             result.failure_mode = "http_error"
         return result
@@ -186,7 +216,7 @@ class OpenAICompatibleClient(BaseChatClient):
             if response.status_code != 200:
                 body = (await response.aread()).decode("utf-8", "replace")[:2000]
                 raise _Failure(_classify_status(response.status_code, body), f"HTTP {response.status_code}: {body}",
-                               response.status_code)
+                               response.status_code, retry_after_seconds(response.headers.get("retry-after")))
             async for event in _sse_events(response):
                 if "error" in event:
                     msg = json.dumps(event["error"])[:2000]
@@ -254,7 +284,8 @@ class AnthropicClient(BaseChatClient):
             if response.status_code != 200:
                 body = (await response.aread()).decode("utf-8", "replace")[:2000]
                 mode = "server_error" if response.status_code == 529 else _classify_status(response.status_code, body)
-                raise _Failure(mode, f"HTTP {response.status_code}: {body}", response.status_code)
+                raise _Failure(mode, f"HTTP {response.status_code}: {body}", response.status_code,
+                               retry_after_seconds(response.headers.get("retry-after")))
             async for event in _sse_events(response):
                 kind = event.get("type")
                 if kind == "message_start":

@@ -102,3 +102,33 @@ def test_anthropic_messages_stream():
     assert result.ok and result.text == "Paris" and result.tool_calls[0]["name"] == "get_weather"
     assert result.prompt_tokens == 10 and result.completion_tokens == 7 and result.finish_reason == "tool_use"
     assert seen["headers"]["anthropic-version"] and seen["body"]["stream"] is True
+
+
+def test_rate_limit_retry_waits_what_retry_after_says(monkeypatch):
+    """A 429 with Retry-After (a paid API's behaviour, mocked: no network here) is retried after that delay."""
+    import random
+
+    from resources import llm_client
+
+    slept = []
+
+    async def fake_sleep(seconds):
+        slept.append(seconds)
+
+    monkeypatch.setattr(llm_client.asyncio, "sleep", fake_sleep)
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"retry-after": "7"}, text="slow down")
+        return httpx.Response(200, text=sse([{"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]}]))
+
+    result = run(OpenAICompatibleClient("http://x/v1", "m", max_retries=2, backoff_s=0.01), handler)
+    assert result.ok and result.attempts == 2
+    assert len(slept) == 1 and 7.0 <= slept[0] <= 7.0 * 1.25
+    assert llm_client.retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert llm_client.retry_after_seconds("99999") == llm_client.MAX_RETRY_AFTER_S
+    assert llm_client.retry_after_seconds("soon") is None
+    delays = {round(llm_client.backoff_delay(1, 0.5, None, random.Random(seed)), 4) for seed in range(5)}
+    assert len(delays) == 5 and all(1.0 <= d <= 1.25 for d in delays)  # exponential base, jittered
