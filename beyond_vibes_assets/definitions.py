@@ -35,4 +35,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
 )
 
-defs = dg.Definitions(assets=ALL_ASSETS, sensors=[catalog_sync_sensor, automation_sensor], resources=default_resources())
+# In-process executor: every asset run here is one step that manages its own concurrency (async requests,
+# one engine), so a subprocess per step only added a second Python start-up (~1.5 s) to every run.
+defs = dg.Definitions(assets=ALL_ASSETS, sensors=[catalog_sync_sensor, automation_sensor], resources=default_resources(),
+                      executor=dg.in_process_executor)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from beyond_vibes_assets.settings import REPO_ROOT, subdir
 
@@ -32,6 +33,7 @@ class WarehouseRowError(ValueError):
 class WarehouseResource(dg.ConfigurableResource):
     path: str | None = None  # default BEYOND_VIBES_HOME/warehouse/beyond_vibes.duckdb
     lock_timeout_s: float = 120.0
+    _schema_ready: str | None = PrivateAttr(default=None)
 
     def db_path(self) -> Path:
         return Path(self.path).expanduser().resolve() if self.path else subdir("warehouse") / "beyond_vibes.duckdb"
@@ -52,8 +54,9 @@ class WarehouseResource(dg.ConfigurableResource):
                     raise
                 time.sleep(0.2)
         try:
-            if not read_only:
+            if not read_only and self._schema_ready != str(path):
                 self._ensure_schema(con)
+                self._schema_ready = str(path)  # once per resource instance (a run) and file
             yield con
         finally:
             con.close()
@@ -85,18 +88,23 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def replace_partition(self, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> int:
         """Delete the partition's rows and insert the new ones in one transaction (no duplicates, no gap)."""
-        where = " AND ".join(f"{k} = ?" for k in keys)
+        return self.replace_partitions([(table, keys, rows)])
+
+    def replace_partitions(self, changes: Sequence[tuple[str, dict[str, Any], Sequence[dict[str, Any]]]]) -> int:
+        """Several (table, partition keys, rows) replacements in one connection and one transaction."""
         with self.connect() as con:
-            columns = self._columns(con, table, keys, rows)
+            columns = [self._columns(con, table, keys, rows) for table, keys, rows in changes]
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
-                self._insert(con, table, columns, rows)
+                for (table, keys, rows), cols in zip(changes, columns):
+                    where = " AND ".join(f"{k} = ?" for k in keys)
+                    con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
+                    self._insert(con, table, cols, rows)
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-        return len(rows)
+        return sum(len(rows) for _, _, rows in changes)
 
     def append(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         with self.connect() as con:

@@ -8,6 +8,7 @@ a verifier change makes zero model calls.
 
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from resources.warehouse import WarehouseResource
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
 from ..engine.manifest import run_manifest
+from ..engine_slot import engine_slot
 from ..partition_events import group_by_variant, partition_materialization
 from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
@@ -102,14 +104,16 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     props = endpoint.props or {}
     # canonical and override runs of one partition live side by side: each replaces only its own rows
     sampling_key = json.dumps(sampling, sort_keys=True)
-    warehouse.replace_partition("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows)
-    warehouse.replace_partition("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results",
-                                         "sampling_params": sampling_key}, [run_manifest(
+    warehouse.replace_partitions([
+        ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
+        ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
+         [run_manifest(
         run_id=run_id, asset="pack_results", variant=resolved.key, task=pack.name, model_sha256=resolved.model_sha256,
         engine_build=resolved.build_key,
         engine_version=props.get("build_info") or (resolved.build.server_version if resolved.build else None),
         server_props=props, sampling=sampling, canonical=canonical, started_at=started.isoformat(),
-        finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached, n_sent=stats.sent)])
+        finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached,
+        n_sent=stats.sent)])])
     return stats, rows
 
 
@@ -138,7 +142,6 @@ def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], can
     group_name="packs",
     kinds={"duckdb"},
     code_version="1",
-    pool="engine",
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
     check_specs=[dg.AssetCheckSpec("every_item_once", asset="pack_results",
@@ -149,7 +152,8 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
                  object_store: ObjectStoreResource, llama_server: LlamaServerResource,
                  llm_clients: LLMClientResource, warehouse: WarehouseResource) -> Iterator[Any]:
     """Every partition of the run, variant by variant: each variant is resolved and served once for all its
-    packs. Each partition is materialized as it completes; a failed one fails the run without undoing the others."""
+    packs. Each partition is materialized as it completes; a failed one fails the run without undoing the others.
+    The `engine` pool is held only while a llama-server serves (engine_slot.py): all-answered partitions never queue."""
     keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
     canonical = sampling_from(config) == CANONICAL_SAMPLING
     failed: dict[str, str] = {}
@@ -172,9 +176,11 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
             for task in packs:
                 fail(task, exc)
             continue
-        context.log.info(f"{variant_key}: {len(packs)} pack(s), {sum(todo.values())} item(s) to send")
-        with resolved.endpoint(llama_server, object_store, "pack_results", context.log.info,
-                               needed=any(todo.values())) as endpoint:
+        needed = any(todo.values())
+        if needed:
+            context.log.info(f"{variant_key}: {len(packs)} pack(s), {sum(todo.values())} item(s) to send")
+        slot = engine_slot(context, variant_key) if needed and not resolved.is_api else contextlib.nullcontext()
+        with slot, resolved.endpoint(llama_server, object_store, "pack_results", context.log.info, needed) as endpoint:
             for name, pack in packs.items():
                 if endpoint.server is not None and not endpoint.server.alive():
                     fail(name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})"))
@@ -202,10 +208,15 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
 
 
 def _progress(context: dg.AssetExecutionContext, label: str) -> Callable[[int, int, str], None]:
-    last = [0.0]
+    """Live progress to the CLI hook; to the run log every 5 s and at the end, once something was sent
+    (an all-answered partition logs nothing: its materialization says what was cached)."""
+    last, first = [0.0], [None]
 
     def progress(done: int, total: int, note: str) -> None:
         progress_hooks.report(done, total, f"{label}: {note}")
+        if first[0] is None:
+            first[0] = done
+            return
         if done == total or time.monotonic() - last[0] > 5:
             last[0] = time.monotonic()
             context.log.info(f"[{done}/{total}] {label}: {note}")

@@ -147,6 +147,8 @@ async def run_pack(pack: Pack, target: Target, store: ResponseStore, *, sampling
     done = stats.cached
     if progress:
         progress(done, stats.total, f"{stats.cached} cached")
+    if not todo:
+        return stats  # every answer is stored: no client, no connection
     started = time.perf_counter()
     semaphore = asyncio.Semaphore(max(1, target.concurrency))
     async with httpx.AsyncClient(limits=http_limits(target.concurrency), timeout=None) as http:
@@ -175,7 +177,15 @@ async def run_pack(pack: Pack, target: Target, store: ResponseStore, *, sampling
             if progress:
                 progress(done, stats.total, f"{item.id}: {result.failure_mode or 'ok'}")
 
-        await asyncio.gather(*(one(*job) for job in todo))
+        tasks = [asyncio.create_task(one(*job)) for job in todo]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            # Interrupted (Ctrl-C, a failed task): cancel what is in flight *before* the client closes, so an
+            # unfinished call leaves no record instead of a bogus "connection lost" failure.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -1,0 +1,205 @@
+"""Backfill overhead: pack_results backfills launched through the webserver's GraphQL, the way the UI does.
+
+In one run of this script, on a fresh home with the default catalog (five SmolLM2 variants):
+  1. probes every variant (light probe) and answers five small packs in-process (25 partitions);
+  2. starts the real `dagster-daemon` and `dagster-webserver` on 127.0.0.1 (SQLite instance, default run
+     launcher: every run is its own process), stops the two sensors as a user would in the UI;
+  3. backfill B: all 30 partitions of pack_results (25 answered + 5 of a new pack, one per variant);
+  4. backfill A: the 25 answered partitions alone.
+It prints how many runs each backfill launched, seconds per already-answered partition (target <= 0.2 s)
+and the wall time of the backfill with new work against the sum of its model-call time (target <= 1.2x).
+Run time is measured from the run records (run start to run end). Dagster's backfill daemon polls every
+30 s, so launch-to-done also includes up to two polls; that figure is printed beside it.
+
+    .venv/bin/python benchmarks/backfill_overhead.py [--new-items 16] [--new-tokens 128] [--home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+ANSWERED = [f"bench_{c}" for c in "abcde"]
+NEW = "bench_new"
+LIGHT_PROBE = {"ops": {"engine_probe": {"config": {"speed_repeats": 1, "gen_tokens": 16, "prompt_tokens": 64,
+                                                  "llama_bench": False, "perplexity_chunks": 0}}}}
+
+
+def write_packs(root: Path, new_items: int, new_tokens: int) -> None:
+    def pack(name: str, items: list[dict], max_tokens: int) -> None:
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "pack.yaml").write_text(f"version: '1'\nverifier: numeric\nmax_tokens: {max_tokens}\n")
+        (folder / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
+
+    for n, name in enumerate(ANSWERED):
+        pack(name, [{"id": f"q{i}", "prompt": f"What is {n + 2} + {i}? Reply with the number only.",
+                     "check": {"answer": n + 2 + i}} for i in range(4)], 16)
+    pack(NEW, [{"id": f"s{i}", "prompt": f"Explain step by step how to compute {i + 11} * {i + 7}, then give the result.",
+                "check": {"answer": (i + 11) * (i + 7)}} for i in range(new_items)], new_tokens)
+
+
+class Dagster:
+    """dagster-webserver + dagster-daemon as separate processes on 127.0.0.1, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], home: Path):
+        from resources.llama_server import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/graphql"
+        bin_dir = Path(sys.executable).parent
+        workspace = ["-w", str(REPO / "workspace.yaml")]
+        logs = home / "bench-logs"
+        logs.mkdir(exist_ok=True)
+        self.procs = [
+            subprocess.Popen([str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port), *workspace],
+                             env=env, cwd=REPO, stdout=open(logs / "webserver.log", "wb"), stderr=subprocess.STDOUT,
+                             process_group=0),
+            subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", *workspace], env=env, cwd=REPO,
+                             stdout=open(logs / "daemon.log", "wb"), stderr=subprocess.STDOUT, process_group=0),
+        ]
+
+    def gql(self, query: str, variables: dict | None = None) -> dict:
+        response = httpx.post(self.url, json={"query": query, "variables": variables or {}}, timeout=120)
+        response.raise_for_status()
+        body = response.json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+        return body["data"]
+
+    def wait_ready(self, timeout_s: float = 180) -> None:
+        deadline = time.monotonic() + timeout_s
+        query = '{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }'
+        while time.monotonic() < deadline:
+            try:
+                entries = self.gql(query)["workspaceOrError"]["locationEntries"]
+                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                    return
+            except (httpx.HTTPError, RuntimeError, KeyError, TypeError):
+                pass
+            time.sleep(1)
+        raise RuntimeError("dagster-webserver did not load the code location in time")
+
+    def stop_sensors(self) -> None:
+        data = self.gql('{ sensorsOrError(repositorySelector: {repositoryLocationName: "beyond_vibes", '
+                        'repositoryName: "__repository__"}) { ... on Sensors { results { id name } } } }')
+        for sensor in data["sensorsOrError"]["results"]:
+            self.gql('mutation($id: String) { stopSensor(id: $id) { __typename } }', {"id": sensor["id"]})
+
+    def backfill(self, partitions: list[str], timeout_s: float = 1800) -> dict:
+        launched = time.time()
+        data = self.gql("""mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+            __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+                        {"params": {"assetSelection": [{"path": ["pack_results"]}], "partitionNames": partitions}})
+        result = data["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise RuntimeError(result)
+        backfill_id = result["backfillId"]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            state = self.gql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+                ... on PartitionBackfill { status runs(limit: 1000) { id status startTime endTime } } } }""",
+                             {"id": backfill_id})["partitionBackfillOrError"]
+            if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"):
+                runs = state["runs"]
+                return {"status": state["status"], "runs": runs, "launch_to_done_s": time.time() - launched,
+                        "run_span_s": max(r["endTime"] for r in runs) - min(r["startTime"] for r in runs)}
+            time.sleep(1)
+        raise RuntimeError(f"backfill {backfill_id} did not finish in {timeout_s}s")
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def model_call_seconds(instance, keys: list[str]) -> tuple[float, int]:
+    """Sum of run_pack's send time over the given partitions' latest materializations, and items sent."""
+    import dagster as dg
+
+    total, sent = 0.0, 0
+    for key in keys:
+        record = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("pack_results"), asset_partitions=[key]), limit=1).records[0]
+        meta = record.asset_materialization.metadata
+        if meta["sent"].value:
+            total += meta["seconds"].value
+            sent += meta["sent"].value
+    return total, sent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--new-items", type=int, default=16, help="items of the new pack (per variant)")
+    parser.add_argument("--new-tokens", type=int, default=128, help="max_tokens of the new pack")
+    parser.add_argument("--home", help="keep state here (default: a temporary folder, removed afterwards)")
+    args = parser.parse_args()
+    home = Path(args.home or tempfile.mkdtemp(prefix="bv-backfill-")).resolve()
+    packs = home / "packs"
+    write_packs(packs, args.new_items, args.new_tokens)
+    env = {**os.environ, "BEYOND_VIBES_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+           "BEYOND_VIBES_CONFIG": str(REPO / "models.yaml"), "BEYOND_VIBES_PACKS": str(packs)}
+    os.environ.update(env)
+
+    import dagster as dg
+
+    from beyond_vibes_assets.cli import main as cli, materialize
+    from beyond_vibes_assets.settings import ensure_dagster_home
+
+    ensure_dagster_home()
+    instance = dg.DagsterInstance.get()
+    assert cli(["sync"]) == 0
+    variants = instance.get_dynamic_partitions("variant")
+    print(f"home {home}: {len(variants)} variants; probing and answering {len(ANSWERED)} packs in-process", flush=True)
+    for v in variants:
+        assert materialize(["engine_build", "model_weights", "engine_probe"], v, run_config=LIGHT_PROBE, instance=instance)
+    pre = ["packs", "run", *[a for v in variants for a in ("--variant", v)], *[a for p in ANSWERED for a in ("--pack", p)]]
+    assert cli(pre) == 0
+    answered = [str(dg.MultiPartitionKey({"variant": v, "task": t})) for v in variants for t in ANSWERED]
+    new = [str(dg.MultiPartitionKey({"variant": v, "task": NEW})) for v in variants]
+
+    dagster = Dagster(env, home)
+    try:
+        dagster.wait_ready()
+        dagster.stop_sensors()
+        print("webserver and daemon up; sensors stopped; backfill B (30 partitions, 5 with new work)...", flush=True)
+        b = dagster.backfill(answered + new)
+        calls, sent = model_call_seconds(instance, new)
+        print("backfill A (25 answered partitions)...", flush=True)
+        a = dagster.backfill(answered)
+    finally:
+        dagster.close()
+    per_partition = a["run_span_s"] / len(answered)
+    ratio = b["run_span_s"] / calls
+    print(f"\nbackfill B: {len(answered) + len(new)} partitions, {len(b['runs'])} run(s), status {b['status']}; "
+          f"{sent} items sent")
+    print(f"  run wall {b['run_span_s']:.1f}s vs model-call time {calls:.1f}s: ratio {ratio:.2f} (target <= 1.2); "
+          f"launch to done {b['launch_to_done_s']:.1f}s (includes the daemon's 30 s polling)")
+    print(f"backfill A: {len(answered)} answered partitions, {len(a['runs'])} run(s), status {a['status']}")
+    print(f"  run wall {a['run_span_s']:.1f}s = {per_partition:.3f} s per answered partition (target <= 0.2); "
+          f"launch to done {a['launch_to_done_s']:.1f}s = {a['launch_to_done_s'] / len(answered):.2f} s per partition")
+    if not args.home:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0 if b["status"].startswith("COMPLETED") and a["status"].startswith("COMPLETED") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
