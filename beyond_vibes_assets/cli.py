@@ -28,9 +28,8 @@ def _catalog(args: argparse.Namespace):
     from .catalog.resource import CatalogResource
 
     if getattr(args, "catalog_resource", None) is None:
-        config, packs = getattr(args, "config", None), getattr(args, "packs", None)
-        args.catalog_resource = CatalogResource(config=str(Path(config).resolve()) if config else None,
-                                                packs=str(Path(packs).resolve()) if packs else None)
+        given = {k: getattr(args, k, None) for k in ("config", "packs", "sims")}
+        args.catalog_resource = CatalogResource(**{k: str(Path(v).resolve()) for k, v in given.items() if v})
     return args.catalog_resource
 
 
@@ -122,8 +121,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     catalog, packs = cat.catalog(), cat.all_packs()
     console.print(f"{cat.config_file()}: {len(catalog.models)} models, {len(catalog.engines)} engines, "
-                  f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items). OK")
+                  f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items); "
+                  f"{len(cat.all_sims())} sims. OK")
     return 0
+
+
+def cmd_sims_validate(args: argparse.Namespace) -> int:
+    """Each sim's reference solution passes every criterion and its untouched repository fails one (real sandbox)."""
+    import tempfile
+
+    from .agent.validity import check_validity
+
+    cat = _catalog(args)
+    problems = cat.problems()
+    for p in problems:
+        err.print(f"[red]error[/red] {escape(str(p))}")
+    names = args.sim or sorted(cat.all_sims())
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="bv-sims-") as scratch:
+        for name in names:
+            started = time.perf_counter()
+            validity = check_validity(cat.sim(name), Path(scratch))
+            failing = [r.name for r in validity.untouched if not r.passed]
+            if validity.valid:
+                console.print(escape(f"ok    {name}: reference passes {len(validity.reference)} criteria; untouched fails "
+                                     f"{len(failing)} ({', '.join(failing)}) [{time.perf_counter() - started:.1f}s]"))
+            else:
+                bad += 1
+                for line in validity.problems():
+                    console.print(escape(f"FAIL  {name}: {line}"))
+    return 1 if bad or problems else 0
 
 
 def cmd_variants(args: argparse.Namespace) -> int:
@@ -304,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-errors", action="store_true", help="re-send samples whose stored result is a failure")
     p.add_argument("--force", action="store_true", help="materialize even when the partition is fresh")
     p.set_defaults(fn=cmd_packs_run)
+    sims = sub.add_parser("sims", help="agentic simulations").add_subparsers(dest="sims_command", required=True)
+    p = sims.add_parser("validate", help="reference solutions pass every criterion, untouched repos fail one")
+    p.add_argument("--config")
+    p.add_argument("--packs")
+    p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
+    p.add_argument("--sim", action="append", help="only these sims (repeatable)")
+    p.set_defaults(fn=cmd_sims_validate)
     p = add("inspect", cmd_inspect, "failures with reasons, one sample in full, or a diff of two runs")
     p.add_argument("--variant")
     p.add_argument("--pack")
@@ -316,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # backfill_policy and friends are marked beta in this Dagster release: true, known, and not the user's concern
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     args = build_parser().parse_args(argv)
     with stop_signals.stop_on_signals():
         try:

@@ -35,6 +35,10 @@ def packs_dir() -> Path:
     return Path(os.environ.get("BEYOND_VIBES_PACKS", REPO_ROOT / "packs")).expanduser().resolve()
 
 
+def sims_dir() -> Path:
+    return Path(os.environ.get("BEYOND_VIBES_SIMS", REPO_ROOT / "sims")).expanduser().resolve()
+
+
 def subdir(*parts: str) -> Path:
     path = home().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)

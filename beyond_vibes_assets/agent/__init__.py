@@ -1,0 +1,1 @@
+"""Agents at work: the sandboxed workspace and its tools (the agent loop and harness adapters come next)."""

@@ -1,0 +1,1 @@
+"""A tiny notes keeper: `python -m notes --db notes.json add TEXT`, `list`."""

@@ -1,0 +1,2 @@
+def greeting(config: dict) -> str:
+    return f"Hello, {config['name']}!"
