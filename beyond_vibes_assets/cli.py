@@ -104,7 +104,7 @@ def materialize_many(asset: str, keys: list, *, instance, resources: dict, force
         return True
     tags, covered = partition_range(instance, asset, todo)
     op_config = dict(config or {})
-    if asset == "pack_results" and covered != len(todo):
+    if asset in ("pack_results", "sim_episodes") and covered != len(todo):
         op_config["only"] = [str(k) for k in todo]
     console.print(f"  {asset}: {len(todo)} of {len(keys)} partitions in one run")
     run_config = {"ops": {asset: {"config": op_config}}} if op_config else None
@@ -260,6 +260,32 @@ def cmd_packs_run(args: argparse.Namespace) -> int:
     return 0 if run_packs(args, instance, args.variant, packs, force=force, config=config) else 1
 
 
+def cmd_sims_run(args: argparse.Namespace) -> int:
+    """Agent episodes for variants x sims: probe what is stale, then every partition that needs it in one run."""
+    import dagster as dg
+
+    instance = _instance()
+    _sync(instance, args)
+    resources = _resources(args)
+    sims = args.sim or sorted(_catalog(args).all_sims())
+    config: dict = {"tool_mode": args.tool_mode, "repeats": args.repeats}
+    if args.var:
+        config["vars"] = dict(v.split("=", 1) for v in args.var)
+    ok = materialize_many("sim_definition", sims, instance=instance, resources=resources)
+    ready = []
+    for variant in args.variant:
+        console.print(f"[bold]{escape(variant)}[/bold]: build, weights, probe")
+        if materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance, resources=resources):
+            ready.append(variant)
+        else:
+            ok = False
+    keys = [dg.MultiPartitionKey({"variant": v, "sim": s}) for v in ready for s in sims]
+    force = args.force or args.repeats > 1 or bool(args.var) or args.tool_mode != "prompted"
+    if keys:
+        ok &= materialize_many("sim_episodes", keys, instance=instance, resources=resources, force=force, config=config)
+    return 0 if ok else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .settings import home
 
@@ -332,6 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="materialize even when the partition is fresh")
     p.set_defaults(fn=cmd_packs_run)
     sims = sub.add_parser("sims", help="agentic simulations").add_subparsers(dest="sims_command", required=True)
+    p = sims.add_parser("run", help="agent episodes for variants x sims (same code path as the asset)")
+    p.add_argument("--config")
+    p.add_argument("--packs")
+    p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
+    p.add_argument("--variant", action="append", required=True)
+    p.add_argument("--sim", action="append", help="default: every sim")
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--var", action="append", help="prompt variable override k=v (repeatable)")
+    p.add_argument("--tool-mode", dest="tool_mode", choices=["prompted", "native"], default="prompted")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(fn=cmd_sims_run)
     p = sims.add_parser("validate", help="reference solutions pass every criterion, untouched repos fail one")
     p.add_argument("--config")
     p.add_argument("--packs")

@@ -37,12 +37,12 @@ def partition_materialization(context: dg.AssetExecutionContext, partition_key: 
                                    tags={**version_tags, **(tags or {})})
 
 
-def group_by_variant(partition_keys: list[Any]) -> dict[str, list[str]]:
-    """{variant: [tasks]} in run order, from multi-partition keys (by dimension, never by string parsing)."""
+def group_by_variant(partition_keys: list[Any], second: str = "task") -> dict[str, list[str]]:
+    """{variant: [tasks or sims]} in run order, from multi-partition keys (by dimension, never by string parsing)."""
     from partitions import split_multi_key
 
     grouped: dict[str, list[str]] = defaultdict(list)
     for key in partition_keys:
-        variant, task = split_multi_key(key)
+        variant, task = split_multi_key(key, second)
         grouped[variant].append(task)
     return dict(grouped)

@@ -1,4 +1,4 @@
-"""The two partition dimensions: `variant` (model~quant~engine) and `task` (a pack or simulation task).
+"""The partition dimensions: `variant` (model~quant~engine), `task` (a behaviour pack) and `sim` (a simulation).
 
 Both are dynamic: `beyond-vibes sync` and the catalog sensor register them from models.yaml and the
 packs folder, so adding a model or a pack needs no code change.
@@ -9,3 +9,6 @@ import dagster as dg
 VARIANTS = dg.DynamicPartitionsDefinition(name="variant")
 TASKS = dg.DynamicPartitionsDefinition(name="task")
 VARIANT_TASK = dg.MultiPartitionsDefinition({"variant": VARIANTS, "task": TASKS})
+# Simulations have their own dimension: a pack task and a sim never cross, so no partition exists that cannot run.
+SIMS = dg.DynamicPartitionsDefinition(name="sim")
+VARIANT_SIM = dg.MultiPartitionsDefinition({"variant": VARIANTS, "sim": SIMS})

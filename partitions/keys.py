@@ -57,11 +57,12 @@ def parse_variant_key(key: str) -> VariantKey:
     return VariantKey(*parts)
 
 
-def split_multi_key(partition_key: object) -> tuple[str, str]:
-    """(variant, task) from a MultiPartitionKey or its string form, through Dagster's own key parser."""
-    from .definitions import VARIANT_TASK
+def split_multi_key(partition_key: object, second: str = "task") -> tuple[str, str]:
+    """(variant, task or sim) from a MultiPartitionKey or its string form, through Dagster's own key parser."""
+    from .definitions import VARIANT_SIM, VARIANT_TASK
 
     keys_by_dim = getattr(partition_key, "keys_by_dimension", None)
     if not keys_by_dim:
-        keys_by_dim = VARIANT_TASK.get_partition_key_from_str(str(partition_key)).keys_by_dimension
-    return keys_by_dim["variant"], keys_by_dim["task"]
+        definition = VARIANT_SIM if second == "sim" else VARIANT_TASK
+        keys_by_dim = definition.get_partition_key_from_str(str(partition_key)).keys_by_dimension
+    return keys_by_dim["variant"], keys_by_dim[second]

@@ -6,5 +6,7 @@ from .engine_probe import engine_probe
 from .model_weights import model_weights
 from .packs import pack_definition, pack_results
 from .report import report
+from .sims import sim_definition, sim_episodes
 
-ALL_ASSETS = [engine_build, model_weights, engine_probe, pack_definition, pack_results, curated_dataset, report]
+ALL_ASSETS = [engine_build, model_weights, engine_probe, pack_definition, pack_results, sim_definition, sim_episodes,
+              curated_dataset, report]

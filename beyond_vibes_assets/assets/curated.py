@@ -21,11 +21,11 @@ REFRESH_ON_NEW_RESULTS = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("refresh when new results land")
 
-TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard")
+TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", "sim_episodes", "sim_steps")
 
 
 @dg.asset(
-    deps=["pack_results", "engine_probe", "model_weights"],
+    deps=["pack_results", "sim_episodes", "engine_probe", "model_weights"],
     group_name="warehouse",
     kinds={"duckdb", "parquet"},
     code_version="1",

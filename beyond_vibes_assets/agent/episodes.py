@@ -1,0 +1,153 @@
+"""Episodes as stored records: run one, append it, re-score it from the record alone.
+
+An episode record holds everything a scorer or a judge needs: the prompt, every step, the final answer,
+the exact diff against the fixture, timings and the stop reason. It is appended (fsynced) to
+`episodes/<variant>/<sim>.jsonl` only when the episode ends, so an interrupted episode leaves nothing and
+restarts from its beginning, and a finished one is never run again for the same cache key (variant, sim
+fingerprint, prompt, tool mode, sampling, model sha256, engine build, harness, repeat index).
+
+Scoring rebuilds the final workspace from the fixture plus the stored diff and evaluates the criteria
+there, so a changed criterion or metric re-scores with zero model calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import uuid
+from datetime import datetime, timezone
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..catalog.sims import Sim
+from ..runner.response_store import ResponseStore, stable_hash
+from ..scoring.criteria import CriterionResult
+from ..settings import subdir
+from .loop import Episode, run_episode
+from .sandbox import Limits, Workspace
+from .tools import Toolbox
+from .validity import score_workspace
+
+HARNESS = "builtin"
+
+
+def episode_store(variant: str, sim: str) -> ResponseStore:
+    return ResponseStore(subdir("episodes", variant) / f"{sim}.jsonl")
+
+
+def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: dict[str, Any], model_sha256: str | None,
+                engine_build: str | None, repeat: int, harness: str = HARNESS) -> str:
+    return stable_hash({"variant": variant, "sim": sim.name, "fingerprint": sim.fingerprint, "prompt": prompt,
+                        "tool_mode": tool_mode, "sampling": sampling, "model_sha256": model_sha256 or "",
+                        "engine_build": engine_build or "", "harness": harness, "repeat": repeat}, 32)
+
+
+async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore, key: str, prompt: str,
+                         tool_mode: str, sampling: dict[str, Any], extra_body: dict[str, Any], repeat: int,
+                         model_sha256: str | None, engine_build: str | None, run_id: str, http: httpx.AsyncClient,
+                         timeout_s: float) -> dict[str, Any]:
+    """Run one episode in a fresh workspace and append its record."""
+    episode_id = uuid.uuid4().hex[:16]
+    ws = Workspace.create(sim.repo, subdir("workspaces", variant, sim.name) / f"{repeat}-{episode_id}")
+    toolbox = Toolbox(ws, sim.task.tools, Limits(), sim.task.sandbox)
+    limits = sim.task.limits
+    started = datetime.now(timezone.utc).isoformat()
+    episode = await run_episode(http, client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
+                                max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s, sampling=sampling,
+                                extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox))
+    record = {
+        "cache_key": key, "episode_id": episode_id, "variant": variant, "sim": sim.name, "sim_version": sim.task.version,
+        "sim_fingerprint": sim.fingerprint, "harness": HARNESS, "tool_mode": tool_mode, "repeat": repeat,
+        "prompt": prompt, "sampling": sampling, "model_sha256": model_sha256, "engine_build": engine_build,
+        "isolation": sim.task.sandbox, "episode": episode.to_dict(), "answer": episode.answer, "diff": ws.diff(),
+        "changed_files": ws.changed_files(), "run_id": run_id, "started_at": started,
+        "created_at": datetime.now(timezone.utc).isoformat(),
+    }
+    store.append(record)
+    shutil.rmtree(ws.root, ignore_errors=True)  # the diff is the record; the copy is not needed any more
+    return record
+
+
+def _threaded(toolbox: Toolbox):
+    """Tool calls run in a worker thread so concurrent episodes keep the event loop (and the engine) busy."""
+
+    async def call(name: str, args: Any):
+        return await asyncio.to_thread(toolbox.call, name, args)
+
+    return call
+
+
+def rebuild(sim: Sim, record: dict[str, Any], dest: Path) -> Workspace:
+    """The episode's final workspace: the fixture plus the stored diff."""
+    ws = Workspace.create(sim.repo, dest)
+    if record.get("diff"):
+        done = subprocess.run(["git", "-c", "safe.directory=*", "apply", "--whitespace=nowarn", "-"], cwd=ws.root,
+                              input=record["diff"], text=True, capture_output=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"stored diff of episode {record['episode_id']} does not apply: {done.stderr[:300]}")
+        ws.hand_over(ws.root)
+    return ws
+
+
+def score(sim: Sim, record: dict[str, Any], scratch: Path) -> list[CriterionResult]:
+    ws = rebuild(sim, record, scratch / record["episode_id"])
+    try:
+        return score_workspace(sim, ws, record.get("answer") or "")
+    finally:
+        shutil.rmtree(ws.root, ignore_errors=True)
+
+
+def outside_allowed(changed: list[str], allowed: list[str]) -> list[str]:
+    """Pure: changed files that no `allowed_paths` glob covers (diff hygiene)."""
+    return [f for f in changed if not any(fnmatch(f, g) or f == g for g in allowed)]
+
+
+def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult], ident: dict[str, Any],
+                 canonical: bool, scored_at: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The `sim_episodes` row and the `sim_steps` rows of one scored episode record."""
+    ep = record["episode"]
+    steps = ep["steps"]
+    model_steps = [s for s in steps if s["kind"] == "model"]
+    tool_steps = [s for s in steps if s["kind"] == "tool"]
+    diff = record.get("diff") or ""
+    row = {
+        **ident, "sim": sim.name, "sim_version": record["sim_version"], "sim_fingerprint": record["sim_fingerprint"],
+        "archetype": sim.task.archetype, "harness": record["harness"], "tool_mode": record["tool_mode"],
+        "repeat_index": record["repeat"], "episode_id": record["episode_id"],
+        "success": bool(results) and all(r.passed for r in results),
+        "criteria_passed": sum(r.passed for r in results), "criteria_total": len(results),
+        "criteria": json.dumps([r.to_dict() for r in results], default=str), "stop_reason": ep["stop_reason"],
+        "steps": len(steps), "model_calls": len(model_steps), "tool_calls": len(tool_steps),
+        "tool_errors": sum(1 for s in tool_steps if s["ok"] is False),
+        "unknown_tool_calls": sum(1 for s in tool_steps if s["error_kind"] == "unknown_tool"),
+        "format_errors": sum(1 for s in model_steps if s["format_error"]),
+        "prompt_tokens": sum(s["prompt_tokens"] or 0 for s in model_steps),
+        "completion_tokens": sum(s["completion_tokens"] or 0 for s in model_steps),
+        "wall_s": ep["wall_s"], "model_s": ep["model_s"], "tools_s": ep["tools_s"], "harness_s": ep["harness_s"],
+        "files_changed": len(record.get("changed_files") or []),
+        "diff_lines": sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")),
+        "outside_allowed": json.dumps(outside_allowed(record.get("changed_files") or [], sim.task.allowed_paths)),
+        "final_answer": record.get("answer"), "prompt_text": record["prompt"], "isolation": record["isolation"],
+        "false_premise": bool(sim.task.false_premise), "model_sha256": record.get("model_sha256"),
+        "engine_build": record.get("engine_build"), "sampling_params": json.dumps(record["sampling"], sort_keys=True),
+        "canonical": canonical, "trace_id": record.get("trace_id"), "run_id": record["run_id"],
+        "created_at": record["created_at"], "scored_at": scored_at,
+    }
+    step_rows = [{
+        "episode_id": record["episode_id"], "variant": ident["variant"], "sim": sim.name, "step_index": s["index"],
+        "kind": s["kind"], "started_s": s["started_s"], "duration_s": s["duration_s"], "tool": s["tool"],
+        "arguments": json.dumps(s["arguments"], default=str) if s["arguments"] is not None else None, "ok": s["ok"],
+        "error_kind": s["error_kind"], "exit_code": s["exit_code"], "observation": s["observation"], "reply": s["reply"],
+        "tool_calls": json.dumps(s["tool_calls"]) if s["tool_calls"] else None, "prompt_tokens": s["prompt_tokens"],
+        "completion_tokens": s["completion_tokens"], "ttft_s": s["ttft_s"], "decode_tps": s["decode_tps"],
+        "failure_mode": s["failure_mode"], "format_error": s["format_error"],
+    } for s in steps]
+    return row, step_rows
+
+
+__all__ = ["Episode", "episode_key", "episode_rows", "episode_store", "rebuild", "run_and_record", "score"]

@@ -1,0 +1,221 @@
+"""sim_definition[sim] and sim_episodes[variant x sim]: agents at work on simulation tasks.
+
+sim_definition's data version is the sim's fingerprint (task, fixture, reference and criteria code), so
+editing one sim makes only its episodes stale. sim_episodes runs only the episodes the store lacks, then
+re-scores every stored episode from its record (fixture + stored diff), so a changed criterion re-scores
+with zero model calls. Like pack_results, a run covers many partitions: each variant is resolved and
+served once for all its sims, episodes of different sims run concurrently up to the server's slots, and
+each partition is materialized as it completes.
+"""
+
+import asyncio
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import dagster as dg
+import httpx
+from pydantic import Field
+
+from partitions import SIMS, VARIANT_SIM
+from resources.llama_server import LlamaServerResource
+from resources.llm_client import LLMClientResource
+from resources.object_store import ObjectStoreResource
+from resources.warehouse import WarehouseResource
+
+from ..agent.episodes import episode_key, episode_rows, episode_store, run_and_record, score
+from ..catalog.resource import CatalogResource
+from ..catalog.sims import Sim
+from ..engine_slot import engine_slot
+from ..partition_events import group_by_variant, partition_materialization
+from ..resolve import resolve_variant
+from ..runner.pack_runner import CANONICAL_SAMPLING, http_limits
+from ..runner.response_store import keep
+
+
+class SimRunConfig(dg.Config):
+    """How episodes are run; anything but canonical sampling and one repeat is tagged non-canonical."""
+
+    tool_mode: Literal["native", "prompted"] = Field(
+        default="prompted", description="prompted: JSON actions constrained by a schema (any model); native: tool calls.")
+    repeats: int = Field(default=1, ge=1, le=20, description="Episodes per sim (pass^k when > 1).")
+    temperature: float | None = None
+    seed: int | None = None
+    vars: dict[str, str] = Field(default_factory=dict, description="Prompt variable overrides (`--var k=v`).")
+    timeout_s: float = Field(default=300.0, gt=0, description="Per model call.")
+    only: list[str] = Field(default_factory=list, description="Partition keys ('sim|variant') to run within the range.")
+
+
+def sampling_for(config: SimRunConfig) -> dict[str, Any]:
+    sampling = dict(CANONICAL_SAMPLING)
+    for key in ("temperature", "seed"):
+        if getattr(config, key) is not None:
+            sampling[key] = getattr(config, key)
+    return sampling
+
+
+@dg.asset(
+    partitions_def=SIMS,
+    group_name="sims",
+    kinds={"yaml"},
+    code_version="1",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
+    description="A simulation task as loaded and validated; data version = task, fixture, reference and criteria code.",
+)
+def sim_definition(context: dg.AssetExecutionContext, catalog: CatalogResource) -> Iterator[dg.AssetMaterialization]:
+    broken = {}
+    for name in context.partition_keys:
+        try:
+            sim = catalog.sim(name)
+        except Exception as exc:  # noqa: BLE001 - a broken sim fails only its own partition
+            broken[name] = str(exc)
+            context.log.error(f"sim {name}: {exc}")
+            continue
+        yield partition_materialization(context, name, {
+            "archetype": sim.task.archetype, "criteria": len(sim.task.criteria), "tools": ", ".join(sim.task.tools),
+            "repo_files": len(sim.repo_files), "fingerprint": sim.fingerprint, "sandbox": sim.task.sandbox,
+            "false_premise": bool(sim.task.false_premise), "path": sim.path,
+        }, data_version=sim.fingerprint)
+    if broken:
+        raise dg.Failure(description=f"{len(broken)} sim(s) failed to load:\n"
+                                     + "\n".join(f"  {n}: {m[:1000]}" for n, m in broken.items()))
+
+
+def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | None, build: str | None):
+    """(sim, repeat, key, prompt) for every episode whose record is missing (or an infrastructure failure)."""
+    sampling = sampling_for(config)
+    todo = []
+    for sim in sims.values():
+        kept = {k for k, r in episode_store(variant, sim.name).latest_by_key().items() if keep(_as_failure(r), False)}
+        prompt = sim.prompt(config.vars)
+        for repeat in range(config.repeats):
+            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat)
+            if key not in kept:
+                todo.append((sim, repeat, key, prompt))
+    return todo
+
+
+def _as_failure(record: dict[str, Any]) -> dict[str, Any]:
+    """An episode that never reached the model is an infrastructure failure: run it again next time."""
+    return {"failure_mode": "endpoint_unreachable" if record["episode"]["stop_reason"] == "endpoint_failure"
+            and not any(s["kind"] == "tool" for s in record["episode"]["steps"]) else None}
+
+
+@dg.asset(
+    partitions_def=VARIANT_SIM,
+    deps=["engine_probe", "sim_definition"],
+    group_name="sims",
+    kinds={"duckdb"},
+    code_version="1",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
+    check_specs=[dg.AssetCheckSpec("every_episode_once", asset="sim_episodes",
+                                   description="Each requested episode has exactly one stored, scored row.")],
+    description="Agent episodes in a sandboxed copy of each sim's repository: every step, the diff, criteria, time split.",
+)
+def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalog: CatalogResource,
+                 object_store: ObjectStoreResource, llama_server: LlamaServerResource, llm_clients: LLMClientResource,
+                 warehouse: WarehouseResource) -> Iterator[Any]:
+    keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
+    sampling = sampling_for(config)
+    canonical = sampling == CANONICAL_SAMPLING and config.repeats == 1 and not config.vars
+    failed: dict[str, str] = {}
+    coverage: dict[str, dict[str, int]] = {}
+    for variant_key, names in group_by_variant(keys, "sim").items():
+        sims: dict[str, Sim] = {}
+        for name in names:
+            try:
+                sims[name] = catalog.sim(name)
+            except Exception as exc:  # noqa: BLE001
+                failed[f"{name}|{variant_key}"] = f"{type(exc).__name__}: {exc}"
+        try:
+            resolved = resolve_variant(catalog, variant_key, log=context.log.info, store=object_store, warehouse=warehouse)
+            todo = _plan(sims, variant_key, config, resolved.model_sha256, resolved.build_key)
+        except Exception as exc:  # noqa: BLE001 - one unresolvable variant fails only its partitions
+            for name in sims:
+                failed[f"{name}|{variant_key}"] = f"{type(exc).__name__}: {exc}"
+            continue
+        if todo:
+            context.log.info(f"{variant_key}: {len(todo)} episode(s) to run over {len(sims)} sim(s)")
+        needed = bool(todo)
+        slot = engine_slot(context, variant_key) if needed and not resolved.is_api else contextlib.nullcontext()
+        with slot, resolved.endpoint(llama_server, object_store, "sim_episodes", context.log.info, needed) as endpoint:
+            if todo:
+                target = resolved.target(llm_clients, endpoint)
+                extra = {"cache_prompt": False} if target.is_llama_server else {}
+                asyncio.run(_run_all(todo, variant_key, target, sampling, extra, config, context))
+        for name, sim in sims.items():
+            partition = dg.MultiPartitionKey({"variant": variant_key, "sim": name})
+            try:
+                rows, steps, wanted = _score_partition(sim, variant_key, resolved, config, sampling, canonical)
+                warehouse.replace_partitions([("sim_episodes", {"variant": variant_key, "sim": name}, rows),
+                                              ("sim_steps", {"variant": variant_key, "sim": name}, steps)])
+            except Exception as exc:  # noqa: BLE001
+                failed[str(partition)] = f"{type(exc).__name__}: {exc}"
+                continue
+            coverage[str(partition)] = {"rows": len(rows), "wanted": wanted}
+            yield partition_materialization(context, partition, {
+                "episodes": len(rows), "success": sum(r["success"] for r in rows),
+                "criteria_passed": sum(r["criteria_passed"] for r in rows),
+                "criteria_total": sum(r["criteria_total"] for r in rows),
+                "stop_reasons": dg.MetadataValue.json(sorted({r["stop_reason"] for r in rows})),
+                "steps": sum(r["steps"] for r in rows), "tool_mode": config.tool_mode, "canonical": canonical,
+                "sim_fingerprint": sim.fingerprint,
+            }, tags={"beyond_vibes/canonical": str(canonical).lower()})
+    yield dg.AssetCheckResult(check_name="every_episode_once",
+                              passed=all(c["rows"] == c["wanted"] for c in coverage.values()),
+                              metadata={"partitions": dg.MetadataValue.json(coverage)})
+    if failed:
+        raise dg.Failure(description=f"{len(failed)} of {len(keys)} partition(s) failed (the others are materialized):\n"
+                                     + "\n".join(f"  {k}: {v[:500]}" for k, v in failed.items()))
+
+
+async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunConfig, context) -> None:
+    """Episodes of different sims concurrently, up to the endpoint's width; each is recorded as it ends."""
+    semaphore = asyncio.Semaphore(max(1, target.concurrency))
+    async with httpx.AsyncClient(limits=http_limits(target.concurrency), timeout=None) as http:
+
+        async def one(sim: Sim, repeat: int, key: str, prompt: str) -> None:
+            async with semaphore:
+                record = await run_and_record(
+                    sim, variant=variant, client=target.client, store=episode_store(variant, sim.name), key=key,
+                    prompt=prompt, tool_mode=config.tool_mode, sampling=sampling, extra_body=extra, repeat=repeat,
+                    model_sha256=target.model_sha256, engine_build=target.engine_build, run_id=context.run_id,
+                    http=http, timeout_s=config.timeout_s)
+            ep = record["episode"]
+            context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
+                             f"({ep['wall_s']:.1f}s)")
+
+        tasks = [asyncio.create_task(one(*job)) for job in todo]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _score_partition(sim: Sim, variant: str, resolved, config: SimRunConfig, sampling, canonical: bool):
+    """Rows for the latest stored episode of each wanted repeat, scored now from the record."""
+    latest = episode_store(variant, sim.name).latest_by_key()
+    prompt = sim.prompt(config.vars)
+    model = resolved.variant.model
+    ident = {"variant": variant, "model": model.name, "quant": resolved.variant.quant, "engine": resolved.variant.engine_name}
+    rows, steps = [], []
+    scored_at = datetime.now(timezone.utc).isoformat()
+    with tempfile.TemporaryDirectory(prefix="bv-score-") as scratch:
+        for repeat in range(config.repeats):
+            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, resolved.model_sha256, resolved.build_key, repeat)
+            record = latest.get(key)
+            if record is None:
+                continue
+            results = score(sim, record, Path(scratch))
+            row, step_rows = episode_rows(sim, record, results, ident, canonical, scored_at)
+            rows.append(row)
+            steps += step_rows
+    return rows, steps, config.repeats
+
