@@ -26,6 +26,7 @@ import httpx
 
 from ..catalog.sims import Sim
 from ..runner.response_store import ResponseStore, stable_hash
+from ..scoring import trace_metrics as M
 from ..scoring.criteria import CriterionResult
 from ..settings import subdir
 from .loop import Episode, run_episode
@@ -115,6 +116,8 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
     model_steps = [s for s in steps if s["kind"] == "model"]
     tool_steps = [s for s in steps if s["kind"] == "tool"]
     diff = record.get("diff") or ""
+    changed = record.get("changed_files") or []
+    hygiene = M.diff_hygiene(diff)
     row = {
         **ident, "sim": sim.name, "sim_version": record["sim_version"], "sim_fingerprint": record["sim_fingerprint"],
         "archetype": sim.task.archetype, "harness": record["harness"], "tool_mode": record["tool_mode"],
@@ -129,9 +132,13 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
         "prompt_tokens": sum(s["prompt_tokens"] or 0 for s in model_steps),
         "completion_tokens": sum(s["completion_tokens"] or 0 for s in model_steps),
         "wall_s": ep["wall_s"], "model_s": ep["model_s"], "tools_s": ep["tools_s"], "harness_s": ep["harness_s"],
-        "files_changed": len(record.get("changed_files") or []),
+        "loops": json.dumps(M.loops(steps)), **M.tool_rates(steps), "refused": M.refused(record.get("answer") or "", changed),
+        "whitespace_only_files": json.dumps(hygiene["whitespace_only_files"]),
+        "deleted_tests": json.dumps(hygiene["deleted_tests"]),
+        "adopted_false_premise": M.adopted_false_premise(sim.task.false_premise, changed),
+        "files_changed": len(changed),
         "diff_lines": sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")),
-        "outside_allowed": json.dumps(outside_allowed(record.get("changed_files") or [], sim.task.allowed_paths)),
+        "outside_allowed": json.dumps(outside_allowed(changed, sim.task.allowed_paths)),
         "final_answer": record.get("answer"), "prompt_text": record["prompt"], "isolation": record["isolation"],
         "false_premise": bool(sim.task.false_premise), "model_sha256": record.get("model_sha256"),
         "engine_build": record.get("engine_build"), "sampling_params": json.dumps(record["sampling"], sort_keys=True),

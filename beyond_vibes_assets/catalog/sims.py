@@ -173,10 +173,12 @@ class Sim:
 
 
 def criteria_code_version() -> str:
-    """Hash of the criteria code: a change to it makes every sim's results stale (and re-scores them)."""
-    from ..scoring import criteria
+    """Hash of the criteria and trace-metric code: a change to either makes every sim's results stale, and
+    re-materializing re-scores the stored episodes with zero model calls."""
+    from ..scoring import criteria, trace_metrics
 
-    return hashlib.sha256(inspect.getsource(criteria).encode()).hexdigest()[:12]
+    source = inspect.getsource(criteria) + inspect.getsource(trace_metrics)
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
 def _fingerprint(folder: Path) -> str:
