@@ -126,6 +126,48 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sims_show(args: argparse.Namespace) -> int:
+    """One episode step by step: the prompt, each model reply and tool call with its result, the criteria."""
+    import json
+
+    warehouse = _resources(args)["warehouse"]
+    rows = warehouse.query("SELECT * FROM sim_episodes WHERE episode_id LIKE ? ORDER BY created_at DESC",
+                           [args.episode + "%"], read_only=True)
+    if not rows:
+        err.print(f"no episode {escape(args.episode)!s} in the warehouse (ids are in the report and in sim_episodes)")
+        return 1
+    ep = rows[0]
+    console.rule(escape(f"{ep['variant']} / {ep['sim']} #{ep['repeat_index']}  episode {ep['episode_id']}"))
+    console.print(escape(f"{ep['archetype']} · {ep['harness']} harness · {ep['tool_mode']} tools · sandbox {ep['isolation']}"))
+    console.print(f"[bold]prompt[/bold]: {escape(ep['prompt_text'] or '')}")
+    steps = warehouse.query("SELECT * FROM sim_steps WHERE episode_id = ? ORDER BY step_index", [ep["episode_id"]],
+                            read_only=True)
+    for s in steps:
+        if s["kind"] == "model":
+            head = f"[{s['step_index']}] model ({s['duration_s']:.1f}s, {s['completion_tokens'] or 0} tokens)"
+            note = f" [red]{escape(s['failure_mode'] or s['format_error'] or '')}[/red]"
+            console.print(f"[bold cyan]{escape(head)}[/bold cyan]{note}")
+            console.print(escape((s["reply"] or "").strip()[:2000] or "(no text)"))
+            if s["tool_calls"]:
+                console.print(escape(f"tool calls: {s['tool_calls'][:1000]}"))
+        else:
+            status = "ok" if s["ok"] else (s["error_kind"] or "failed")
+            label = f"[{s['step_index']}] {s['tool']}"
+            console.print(f"[bold green]{escape(label)}[/bold green] {escape(str(s['arguments'] or '')[:300])} "
+                          f"→ {escape(status)}")
+            if s["observation"]:
+                console.print(escape(s["observation"].strip()[:1500]))
+    console.rule("outcome")
+    console.print(escape(f"{'SUCCESS' if ep['success'] else 'FAIL'}: {ep['criteria_passed']}/{ep['criteria_total']} "
+                         f"criteria, stopped: {ep['stop_reason']}, {ep['steps']} steps, {ep['wall_s']:.1f}s "
+                         f"(model {ep['model_s']:.1f}s, tools {ep['tools_s']:.1f}s, harness {ep['harness_s']:.2f}s)"))
+    for c in json.loads(ep["criteria"] or "[]"):
+        console.print(escape(f"  {'✓' if c['passed'] else '✗'} {c['name']}{': ' + c['reason'] if c['reason'] else ''}"))
+    if ep["final_answer"]:
+        console.print(f"[bold]final answer[/bold]: {escape(ep['final_answer'])}")
+    return 0
+
+
 def cmd_sims_validate(args: argparse.Namespace) -> int:
     """Each sim's reference solution passes every criterion and its untouched repository fails one (real sandbox)."""
     import tempfile
@@ -369,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tool-mode", dest="tool_mode", choices=["prompted", "native"], default="prompted")
     p.add_argument("--force", action="store_true")
     p.set_defaults(fn=cmd_sims_run)
+    p = sims.add_parser("show", help="one episode step by step (prompt, replies, tool calls, results, criteria)")
+    p.add_argument("episode", help="episode id (or a prefix of it)")
+    p.set_defaults(fn=cmd_sims_show)
     p = sims.add_parser("validate", help="reference solutions pass every criterion, untouched repos fail one")
     p.add_argument("--config")
     p.add_argument("--packs")

@@ -10,7 +10,7 @@ from resources.warehouse import WarehouseResource, read_sql
 from ..engine.manifest import harness_commit
 from .curated import REFRESH_ON_NEW_RESULTS
 from ..report.html import markdown_to_html
-from ..report.leaderboard import render
+from ..report.leaderboard import render, render_sims
 from ..settings import subdir
 
 
@@ -29,9 +29,12 @@ def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> d
     weights = warehouse.query(read_sql("queries/weights_origin.sql"))
     failures = warehouse.query(read_sql("queries/failure_modes.sql"))
     difficulty = warehouse.query(read_sql("queries/pass_by_difficulty.sql"))
+    sims = render_sims(warehouse.query(read_sql("queries/sim_by_archetype.sql")),
+                       warehouse.query(read_sql("queries/sim_health.sql")),
+                       warehouse.query(read_sql("queries/sim_episode_list.sql")))
     commit, dirty = harness_commit()
     text = render(leaderboard, matrix, weights, failures, {
-        "harness_commit": commit, "harness_dirty": dirty, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}, difficulty)
+        "harness_commit": commit, "harness_dirty": dirty, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}, difficulty, sims)
     path = subdir("reports") / "report.md"
     path.write_text(text)
     page = path.with_suffix(".html")

@@ -16,8 +16,45 @@ def _f(value: Any, digits: int = 1, suffix: str = "") -> str:
     return f"{value}{suffix}"
 
 
+def render_sims(by_archetype: Sequence[dict], health: Sequence[dict], episodes: Sequence[dict]) -> list[str]:
+    """The simulations section: success per archetype with Wilson intervals, tier-1 health, the episode index."""
+    if not episodes:
+        return []
+    archetypes = sorted({r["archetype"] for r in by_archetype})
+    cells = {(r["variant"], r["archetype"]): r for r in by_archetype}
+    lines = ["## Simulations", "", "Agent episodes in sandboxed copies of small repositories (canonical runs). "
+             "Success = every criterion of the sim passed; 95% Wilson intervals.", "",
+             "| variant | " + " | ".join(archetypes) + " |", "|---|" + "---|" * len(archetypes)]
+    for variant in sorted({r["variant"] for r in by_archetype}):
+        row = []
+        for a in archetypes:
+            c = cells.get((variant, a))
+            if c:
+                lo, hi = wilson(c["n_success"], c["n"])
+                row.append(f"{c['n_success']}/{c['n']} ({100 * lo:.0f}–{100 * hi:.0f}%)")
+            else:
+                row.append("—")
+        lines.append(f"| `{variant}` | " + " | ".join(row) + " |")
+    lines += ["", "| variant | episodes | success | criteria | median steps | tokens | time model / tools / harness s | "
+              "tool hallucination | schema errors | looping | outside allowed paths | adopted false premise | stop reasons |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for h in health:
+        flag = " (no isolation)" if h.get("without_isolation") else ""
+        lines.append(
+            f"| `{h['variant']}`{flag} | {h['episodes']} | {h['successes']} | {h['criteria_passed']}/{h['criteria_total']} | "
+            f"{_f(h['median_steps'])} | {h['tokens']} | {_f(h['model_s'])} / {_f(h['tools_s'])} / {_f(h['harness_s'], 2)} | "
+            f"{_f(h['tool_hallucination_rate'], 2)} | {_f(h['schema_error_rate'], 2)} | {h['looping']} | {h['outside_allowed']} | "
+            f"{h['adopted_false_premise']}/{h['false_premise_episodes']} | {h['stop_reasons']} |")
+    lines += ["", "| variant | sim | # | episode | outcome | criteria | stop | steps |", "|---|---|---|---|---|---|---|---|"]
+    for e in episodes:
+        lines.append(f"| `{e['variant']}` | {e['sim']} | {e['repeat_index']} | `{e['episode_id']}` | "
+                     f"{'success' if e['success'] else 'fail'} | {e['criteria_passed']}/{e['criteria_total']} | "
+                     f"{e['stop_reason']} | {e['steps']} |")
+    return lines + ["", "Open one step by step with `beyond-vibes sims show EPISODE`.", ""]
+
+
 def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequence[dict], failures: Sequence[dict],
-           manifest: dict[str, Any], difficulty: Sequence[dict] = ()) -> str:
+           manifest: dict[str, Any], difficulty: Sequence[dict] = (), sims: Sequence[str] = ()) -> str:
     tasks = sorted({r["task"] for r in matrix})
     cells = {(r["variant"], r["task"]): r for r in matrix}
     front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
@@ -56,6 +93,7 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
                      for lv in levels]
             lines.append(f"| `{r['variant']}` | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += list(sims)
     lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
     for w in weights:
         how = w["origin"] + (f" from {w['derived_from']} (llama-quantize)" if w.get("derived_from") else "")

@@ -33,7 +33,7 @@ def tiny_sim(root):
 
 
 @pytest.mark.parametrize("tool_mode", ["prompted", "native"])
-def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, tmp_path, monkeypatch, tool_mode):
+def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, tmp_path, monkeypatch, tool_mode, capsys):
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
     inst = env.instance
@@ -56,6 +56,16 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     assert row["completion_tokens"] == sum(s["completion_tokens"] or 0 for s in steps if s["kind"] == "model")
     assert row["criteria_total"] == 2 and row["stop_reason"] == episode["stop_reason"] and row["tool_mode"] == tool_mode
     assert row["isolation"] == "bubblewrap" and row["archetype"] == "research"
+
+    from beyond_vibes_assets.cli import main
+
+    capsys.readouterr()
+    assert main(["sims", "show", record["episode_id"][:8]]) == 0
+    shown = capsys.readouterr().out
+    assert "Read greet.py" in shown and "outcome" in shown and f"{row['criteria_passed']}/2 criteria" in shown
+    assert materialize(["curated_dataset", "report"], instance=inst)
+    report = (env.home / "reports" / "report.md").read_text()
+    assert "## Simulations" in report and record["episode_id"] in report
 
     assert materialize(["sim_episodes"], key, instance=inst, run_config=config)  # finished episodes are kept
     assert len(episode_store(VARIANT, "hello").records()) == 1

@@ -37,3 +37,22 @@ def test_html_report_renders_tables_and_escapes():
     page = markdown_to_html("# Title\n\n| a | b |\n|---|---|\n| `x<y` | 2 |\n\ntext & more")
     assert "<h1>Title</h1>" in page and "<th>a</th>" in page and "<code>x&lt;y</code>" in page
     assert "---" not in page and "text &amp; more" in page
+
+
+def test_sims_section_per_archetype_with_intervals_and_health():
+    from beyond_vibes_assets.report.leaderboard import render_sims
+
+    by = [{"variant": "v", "archetype": "planning", "n": 2, "n_success": 1},
+          {"variant": "v", "archetype": "research", "n": 2, "n_success": 0}]
+    health = [{"variant": "v", "episodes": 4, "successes": 1, "criteria_passed": 5, "criteria_total": 9, "median_steps": 6.0,
+               "tokens": 1234, "wall_s": 10.0, "model_s": 9.0, "tools_s": 0.8, "harness_s": 0.2,
+               "tool_hallucination_rate": 0.0, "schema_error_rate": 0.25, "looping": 1, "outside_allowed": 0,
+               "adopted_false_premise": 1, "false_premise_episodes": 1, "stop_reasons": "finished, max_steps",
+               "without_isolation": False}]
+    episodes = [{"variant": "v", "sim": "s", "archetype": "planning", "repeat_index": 0, "episode_id": "abc",
+                 "success": True, "criteria_passed": 3, "criteria_total": 3, "stop_reason": "finished", "steps": 5,
+                 "trace_id": None}]
+    text = "\n".join(render_sims(by, health, episodes))
+    assert "## Simulations" in text and "1/2 (9–91%)" in text and "0/2 (0–66%)" in text
+    assert "| `v` | 4 | 1 | 5/9 |" in text and "`abc`" in text and "1/1" in text
+    assert render_sims([], [], []) == []

@@ -1,0 +1,21 @@
+-- Tier-1 health per variant from the episode traces: steps, tokens, time split, loops, tool and format errors.
+SELECT variant,
+       count(*)::INTEGER AS episodes,
+       count(*) FILTER (WHERE success)::INTEGER AS successes,
+       sum(criteria_passed)::INTEGER AS criteria_passed,
+       sum(criteria_total)::INTEGER AS criteria_total,
+       median(steps) AS median_steps,
+       sum(prompt_tokens + completion_tokens)::BIGINT AS tokens,
+       sum(wall_s) AS wall_s,
+       sum(model_s) AS model_s,
+       sum(tools_s) AS tools_s,
+       sum(harness_s) AS harness_s,
+       avg(tool_hallucination_rate) AS tool_hallucination_rate,
+       avg(schema_error_rate) AS schema_error_rate,
+       count(*) FILTER (WHERE loops <> '[]')::INTEGER AS looping,
+       count(*) FILTER (WHERE outside_allowed <> '[]')::INTEGER AS outside_allowed,
+       count(*) FILTER (WHERE adopted_false_premise)::INTEGER AS adopted_false_premise,
+       count(*) FILTER (WHERE false_premise)::INTEGER AS false_premise_episodes,
+       string_agg(DISTINCT stop_reason, ', ' ORDER BY stop_reason) AS stop_reasons,
+       bool_or(isolation = 'none') AS without_isolation
+FROM sim_episodes WHERE canonical GROUP BY variant ORDER BY successes DESC, variant;
