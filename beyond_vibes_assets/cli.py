@@ -353,6 +353,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return inspect_runs.main(args, console, _resources(args)["warehouse"])
 
 
+def cmd_mlflow(args: argparse.Namespace) -> int:
+    """The MLflow UI on 127.0.0.1 over this home's tracking store (one trace per agent episode)."""
+    from .agent.traces import tracking_uri
+
+    local = Path(sys.executable).parent / "mlflow"
+    binary = str(local) if local.exists() else "mlflow"
+    os.execvp(binary, [binary, "ui", "--backend-store-uri", tracking_uri(), "--host", "127.0.0.1", "--port", str(args.port)])
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from .settings import REPO_ROOT
 
@@ -426,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", help="show this sample id in full")
     p.add_argument("--diff", nargs=2, metavar=("A", "B"), help="two run ids (or variant keys) to compare item by item")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("mlflow", cmd_mlflow, "open the MLflow UI (episode traces) on 127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
     p = add("ui", cmd_ui, "start `dagster dev` on this code location with the home instance")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

@@ -29,6 +29,7 @@ from ..runner.response_store import ResponseStore, stable_hash
 from ..scoring import trace_metrics as M
 from ..scoring.criteria import CriterionResult
 from ..settings import subdir
+from . import traces
 from .loop import Episode, run_episode
 from .sandbox import Limits, Workspace
 from .tools import Toolbox
@@ -51,8 +52,8 @@ def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: d
 async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore, key: str, prompt: str,
                          tool_mode: str, sampling: dict[str, Any], extra_body: dict[str, Any], repeat: int,
                          model_sha256: str | None, engine_build: str | None, run_id: str, http: httpx.AsyncClient,
-                         timeout_s: float) -> dict[str, Any]:
-    """Run one episode in a fresh workspace and append its record."""
+                         timeout_s: float, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one episode in a fresh workspace, write its MLflow trace, and append its record."""
     episode_id = uuid.uuid4().hex[:16]
     ws = Workspace.create(sim.repo, subdir("workspaces", variant, sim.name) / f"{repeat}-{episode_id}")
     toolbox = Toolbox(ws, sim.task.tools, Limits(), sim.task.sandbox)
@@ -69,6 +70,12 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         "changed_files": ws.changed_files(), "run_id": run_id, "started_at": started,
         "created_at": datetime.now(timezone.utc).isoformat(),
     }
+    trace_tags = {**(tags or {}), "variant": variant, "sim": sim.name, "archetype": sim.task.archetype,
+                  "harness": HARNESS, "episode_id": episode_id, "run_id": run_id, "tool_mode": tool_mode}
+    try:
+        record["trace_id"] = await asyncio.to_thread(traces.log_episode, record, trace_tags)
+    except Exception as exc:  # noqa: BLE001 - a tracing problem must not lose the episode
+        record["trace_id"], record["trace_error"] = None, f"{type(exc).__name__}: {exc}"[:500]
     store.append(record)
     shutil.rmtree(ws.root, ignore_errors=True)  # the diff is the record; the copy is not needed any more
     return record

@@ -185,7 +185,8 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                     sim, variant=variant, client=target.client, store=episode_store(variant, sim.name), key=key,
                     prompt=prompt, tool_mode=config.tool_mode, sampling=sampling, extra_body=extra, repeat=repeat,
                     model_sha256=target.model_sha256, engine_build=target.engine_build, run_id=context.run_id,
-                    http=http, timeout_s=config.timeout_s)
+                    http=http, timeout_s=config.timeout_s,
+                    tags={"model": target.model, "quant": target.quant, "engine": target.engine})
             ep = record["episode"]
             context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
                              f"({ep['wall_s']:.1f}s)")

@@ -117,10 +117,16 @@ def test_api_key_canary_never_reaches_storage_logs_or_report(smol_env, capfd, mo
         assert materialize(["engine_build", "model_weights", "engine_probe"], api, run_config=LIGHT_PROBE, instance=inst)
         assert materialize(["pack_definition"], "math", instance=inst)
         assert materialize(["pack_results"], dg.MultiPartitionKey({"variant": api, "task": "math"}), instance=inst)
+        sim = "research-queue-compare"  # an agent episode too: its record, rows and MLflow trace must not hold the key
+        assert materialize(["sim_definition"], sim, instance=inst)
+        assert materialize(["sim_episodes"], dg.MultiPartitionKey({"variant": api, "sim": sim}), instance=inst)
         assert materialize(["curated_dataset", "report"], instance=inst)
     rows = WarehouseResource().query("SELECT failure_mode, passed, score FROM samples")
     assert len(rows) == 4 and all(r["failure_mode"] == "endpoint_unreachable" and not r["passed"] and r["score"] is None for r in rows)
     assert "endpoint_unreachable" in (env.home / "reports" / "report.md").read_text()
+    (episode,) = WarehouseResource().query("SELECT stop_reason, trace_id FROM sim_episodes")
+    assert episode["stop_reason"] == "endpoint_failure" and episode["trace_id"]
+    assert (env.home / "mlflow" / "mlflow.db").exists()  # scanned below with every other file
     captured = capfd.readouterr()
     assert canary not in captured.out + captured.err
     leaks = [str(p) for p in env.home.rglob("*") if p.is_file() and canary.encode() in p.read_bytes()]

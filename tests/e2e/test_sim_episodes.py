@@ -57,6 +57,17 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     assert row["criteria_total"] == 2 and row["stop_reason"] == episode["stop_reason"] and row["tool_mode"] == tool_mode
     assert row["isolation"] == "bubblewrap" and row["archetype"] == "research"
 
+    from beyond_vibes_assets.agent.traces import find_traces
+
+    (trace,) = find_traces(f"tags.episode_id = '{record['episode_id']}'")
+    assert record["trace_id"] == trace.info.trace_id == row["trace_id"]
+    assert trace.info.tags["variant"] == VARIANT and trace.info.tags["sim"] == "hello"
+    spans = trace.data.spans
+    assert len(spans) == 1 + len(episode["steps"])  # the AGENT root, one span per step
+    assert {s.span_type for s in spans} >= {"AGENT", "CHAT_MODEL"}
+    model_spans = [s for s in spans if s.span_type == "CHAT_MODEL"]
+    assert sum(s.attributes.get("completion_tokens", 0) for s in model_spans) == row["completion_tokens"]
+
     from beyond_vibes_assets.cli import main
 
     capsys.readouterr()

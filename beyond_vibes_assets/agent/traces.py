@@ -1,0 +1,81 @@
+"""One MLflow trace per episode, in a SQLite tracking store under BEYOND_VIBES_HOME (MLflow 3 deprecates the file
+store): an AGENT root span tagged with the variant, model, quant, engine, sim, archetype, harness, episode and
+run ids; a CHAT_MODEL span per model call and a TOOL span per tool call, each at the time it really happened
+(spans are written from the episode record with their recorded start and duration). mlflow is imported only
+here, lazily: it costs seconds of import time that nothing else should pay.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ..settings import subdir
+
+EXPERIMENT = "beyond-vibes-sims"
+
+
+def tracking_uri() -> str:
+    return f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
+
+
+def _mlflow():
+    import os
+
+    os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")  # the trace id we store must exist
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    return mlflow
+
+
+def experiment_id() -> str:
+    mlflow = _mlflow()
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    return experiment.experiment_id if experiment else mlflow.create_experiment(EXPERIMENT)
+
+
+def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
+    """Write the episode as a trace; returns its trace id."""
+    mlflow = _mlflow()
+    from mlflow.entities import SpanType
+
+    exp = experiment_id()
+    episode = record["episode"]
+    t0 = int(datetime.fromisoformat(record["started_at"]).timestamp() * 1e9)
+
+    def ns(seconds: float) -> int:
+        return t0 + int(seconds * 1e9)
+
+    root = mlflow.start_span_no_context(f"episode {record['sim']}", span_type=SpanType.AGENT,
+                                        inputs={"prompt": record["prompt"]}, tags=tags, experiment_id=exp,
+                                        attributes={"tool_mode": record["tool_mode"], "isolation": record["isolation"]},
+                                        start_time_ns=t0)
+    for step in episode["steps"]:
+        if step["kind"] == "model":
+            span = mlflow.start_span_no_context(
+                f"model call {step['index']}", span_type=SpanType.CHAT_MODEL, parent_span=root,
+                inputs={"step": step["index"]}, start_time_ns=ns(step["started_s"]),
+                attributes={k: step[k] for k in ("prompt_tokens", "completion_tokens", "ttft_s", "decode_tps",
+                                                  "failure_mode", "format_error") if step[k] is not None})
+            span.end(outputs={"reply": step["reply"], "tool_calls": step["tool_calls"],
+                              "server_timings": step["server_timings"]},
+                     end_time_ns=ns(step["started_s"] + step["duration_s"]))
+        else:
+            span = mlflow.start_span_no_context(
+                f"{step['tool']}", span_type=SpanType.TOOL, parent_span=root,
+                inputs={"arguments": json.loads(json.dumps(step["arguments"], default=str))},
+                start_time_ns=ns(step["started_s"]),
+                attributes={k: step[k] for k in ("ok", "error_kind", "exit_code") if step[k] is not None})
+            span.end(outputs={"observation": step["observation"]}, end_time_ns=ns(step["started_s"] + step["duration_s"]),
+                     status="OK" if step["ok"] is not False else "ERROR")
+    root.end(outputs={"answer": record["answer"], "stop_reason": episode["stop_reason"],
+                      "changed_files": record.get("changed_files")}, end_time_ns=ns(episode["wall_s"]))
+    return root.trace_id
+
+
+def find_traces(filter_string: str | None = None) -> Any:
+    """Traces of the sims experiment, e.g. filter_string="tags.variant = 'x'"."""
+    mlflow = _mlflow()
+    return mlflow.search_traces(experiment_ids=[experiment_id()], filter_string=filter_string, return_type="list")
