@@ -3,8 +3,9 @@
 An episode record holds everything a scorer or a judge needs: the prompt, every step, the final answer,
 the exact diff against the fixture, timings and the stop reason. It is appended (fsynced) to
 `episodes/<variant>/<sim>.jsonl` only when the episode ends, so an interrupted episode leaves nothing and
-restarts from its beginning, and a finished one is never run again for the same cache key (variant, sim
-fingerprint, prompt, tool mode, sampling, model sha256, engine build, harness, repeat index).
+restarts from its beginning, and a finished one is never run again for the same cache key: variant, the sim's
+inputs (prompt, tools, limits, fixture; not its criteria), the filled-in prompt, tool mode, sampling, model
+sha256, engine build, harness and repeat index.
 
 Scoring rebuilds the final workspace from the fixture plus the stored diff and evaluates the criteria
 there, so a changed criterion or metric re-scores with zero model calls.
@@ -44,7 +45,7 @@ def episode_store(variant: str, sim: str) -> ResponseStore:
 
 def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: dict[str, Any], model_sha256: str | None,
                 engine_build: str | None, repeat: int, harness: str = HARNESS) -> str:
-    return stable_hash({"variant": variant, "sim": sim.name, "fingerprint": sim.fingerprint, "prompt": prompt,
+    return stable_hash({"variant": variant, "sim": sim.name, "inputs": sim.input_fingerprint, "prompt": prompt,
                         "tool_mode": tool_mode, "sampling": sampling, "model_sha256": model_sha256 or "",
                         "engine_build": engine_build or "", "harness": harness, "repeat": repeat}, 32)
 

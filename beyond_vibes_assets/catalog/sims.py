@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +157,8 @@ class Sim:
     name: str
     path: str
     task: SimTask
-    fingerprint: str
+    fingerprint: str  # everything: a change re-scores (sim_definition's data version)
+    input_fingerprint: str = ""  # what the agent sees (prompt, tools, limits, sandbox, fixture): a change re-runs
     repo_files: list[str] = field(default_factory=list)
 
     @property
@@ -181,12 +183,21 @@ def criteria_code_version() -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
-def _fingerprint(folder: Path) -> str:
-    digest = hashlib.sha256()
+def _hash_files(folder: Path, digest: Any) -> Any:
     for file in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(file.relative_to(folder)).encode() + b"\0" + file.read_bytes() + b"\0")
-    digest.update(criteria_code_version().encode())
-    return digest.hexdigest()[:16]
+    return digest
+
+
+def _fingerprint(folder: Path) -> str:
+    return _hash_files(folder, hashlib.sha256(criteria_code_version().encode())).hexdigest()[:16]
+
+
+def _input_fingerprint(folder: Path, task: SimTask) -> str:
+    """Only what shapes the episode itself; criteria, reference and scoring code are left out on purpose."""
+    seen = task.model_dump(include={"prompt", "vars", "tools", "limits", "sandbox"}, mode="json")
+    digest = hashlib.sha256(json.dumps(seen, sort_keys=True).encode())
+    return _hash_files(folder / "repo", digest).hexdigest()[:16]
 
 
 def load_sim(folder: Path) -> Sim:
@@ -223,7 +234,7 @@ def load_sim(folder: Path) -> Sim:
         raise ConfigError(problems)
     assert task is not None
     files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return Sim(folder.name, str(folder), task, _fingerprint(folder), files)
+    return Sim(folder.name, str(folder), task, _fingerprint(folder), _input_fingerprint(folder, task), files)
 
 
 def scan_sims(root: Path) -> tuple[dict[str, Sim], dict[str, ConfigError]]:
