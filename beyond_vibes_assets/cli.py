@@ -302,30 +302,38 @@ def cmd_packs_run(args: argparse.Namespace) -> int:
     return 0 if run_packs(args, instance, args.variant, packs, force=force, config=config) else 1
 
 
-def cmd_sims_run(args: argparse.Namespace) -> int:
-    """Agent episodes for variants x sims: probe what is stale, then every partition that needs it in one run."""
+def run_sims(args: argparse.Namespace, instance, variants: list[str], sims: list[str], *, force: bool,
+             config: dict | None = None) -> bool:
+    """Probe what is stale per variant, then every (variant, sim) partition that needs it in one run."""
     import dagster as dg
 
-    instance = _instance()
-    _sync(instance, args)
     resources = _resources(args)
-    sims = args.sim or sorted(_catalog(args).all_sims())
-    config: dict = {"tool_mode": args.tool_mode, "repeats": args.repeats}
-    if args.var:
-        config["vars"] = dict(v.split("=", 1) for v in args.var)
     ok = materialize_many("sim_definition", sims, instance=instance, resources=resources)
     ready = []
-    for variant in args.variant:
-        console.print(f"[bold]{escape(variant)}[/bold]: build, weights, probe")
+    for variant in variants:
         if materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance, resources=resources):
             ready.append(variant)
         else:
             ok = False
     keys = [dg.MultiPartitionKey({"variant": v, "sim": s}) for v in ready for s in sims]
-    force = args.force or args.repeats > 1 or bool(args.var) or args.tool_mode != "prompted"
     if keys:
-        ok &= materialize_many("sim_episodes", keys, instance=instance, resources=resources, force=force, config=config)
-    return 0 if ok else 1
+        started = time.perf_counter()
+        good = materialize_many("sim_episodes", keys, instance=instance, resources=resources, force=force, config=config)
+        console.print(f"  sims: {'ok' if good else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
+        ok &= good
+    return ok
+
+
+def cmd_sims_run(args: argparse.Namespace) -> int:
+    """Agent episodes for variants x sims (the same code path as the asset)."""
+    instance = _instance()
+    _sync(instance, args)
+    config: dict = {"tool_mode": args.tool_mode, "repeats": args.repeats}
+    if args.var:
+        config["vars"] = dict(v.split("=", 1) for v in args.var)
+    force = args.force or args.repeats > 1 or bool(args.var) or args.tool_mode != "prompted"
+    sims = args.sim or sorted(_catalog(args).all_sims())
+    return 0 if run_sims(args, instance, args.variant, sims, force=force, config=config) else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -338,6 +346,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _sync(instance, args)
     cat = _catalog(args)
     ok = run_packs(args, instance, cat.variant_keys(), cat.pack_names(), force=args.force)
+    if cat.all_sims() and cat.variant_keys():  # the agentic half on the first variant; the full matrix is a backfill
+        console.print(f"[bold]sims[/bold] on {escape(cat.variant_keys()[0])}")
+        ok &= run_sims(args, instance, cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
     ok &= materialize(["curated_dataset", "report"], instance=instance, resources=_resources(args))
     report = home() / "reports" / "report.md"
     if report.exists():

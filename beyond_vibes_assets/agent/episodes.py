@@ -17,6 +17,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import time
 import uuid
 from datetime import datetime, timezone
 from fnmatch import fnmatch
@@ -44,30 +45,37 @@ def episode_store(variant: str, sim: str) -> ResponseStore:
 
 
 def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: dict[str, Any], model_sha256: str | None,
-                engine_build: str | None, repeat: int, harness: str = HARNESS) -> str:
+                engine_build: str | None, repeat: int, stop_when_stuck: bool = True, harness: str = HARNESS) -> str:
     return stable_hash({"variant": variant, "sim": sim.name, "inputs": sim.input_fingerprint, "prompt": prompt,
                         "tool_mode": tool_mode, "sampling": sampling, "model_sha256": model_sha256 or "",
-                        "engine_build": engine_build or "", "harness": harness, "repeat": repeat}, 32)
+                        "engine_build": engine_build or "", "harness": harness, "repeat": repeat,
+                        "stop_when_stuck": stop_when_stuck}, 32)
 
 
 async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore, key: str, prompt: str,
                          tool_mode: str, sampling: dict[str, Any], extra_body: dict[str, Any], repeat: int,
                          model_sha256: str | None, engine_build: str | None, run_id: str, http: httpx.AsyncClient,
-                         timeout_s: float, tags: dict[str, str] | None = None) -> dict[str, Any]:
+                         timeout_s: float, tags: dict[str, str] | None = None,
+                         stop_when_stuck: bool = True) -> dict[str, Any]:
     """Run one episode in a fresh workspace, write its MLflow trace, and append its record."""
+    t_start = time.perf_counter()
     episode_id = uuid.uuid4().hex[:16]
     ws = Workspace.create(sim.repo, subdir("workspaces", variant, sim.name) / f"{repeat}-{episode_id}")
     toolbox = Toolbox(ws, sim.task.tools, Limits(), sim.task.sandbox)
     limits = sim.task.limits
     started = datetime.now(timezone.utc).isoformat()
+    t_episode = time.perf_counter()
     episode = await run_episode(http, client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
                                 max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s, sampling=sampling,
-                                extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox))
+                                extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox),
+                                stop_when_stuck=stop_when_stuck)
+    t_done = time.perf_counter()
     record = {
         "cache_key": key, "episode_id": episode_id, "variant": variant, "sim": sim.name, "sim_version": sim.task.version,
         "sim_fingerprint": sim.fingerprint, "harness": HARNESS, "tool_mode": tool_mode, "repeat": repeat,
         "prompt": prompt, "sampling": sampling, "model_sha256": model_sha256, "engine_build": engine_build,
-        "isolation": sim.task.sandbox, "episode": episode.to_dict(), "answer": episode.answer, "diff": ws.diff(),
+        "isolation": sim.task.sandbox, "extra_body": extra_body, "stop_when_stuck": stop_when_stuck,
+        "episode": episode.to_dict(), "answer": episode.answer, "diff": ws.diff(),
         "changed_files": ws.changed_files(), "run_id": run_id, "started_at": started,
         "created_at": datetime.now(timezone.utc).isoformat(),
     }
@@ -77,6 +85,9 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         record["trace_id"] = await asyncio.to_thread(traces.log_episode, record, trace_tags)
     except Exception as exc:  # noqa: BLE001 - a tracing problem must not lose the episode
         record["trace_id"], record["trace_error"] = None, f"{type(exc).__name__}: {exc}"[:500]
+    # the whole envelope, for the harness-overhead benchmark: workspace set-up, the episode, diff and trace
+    record["timing"] = {"setup_s": t_episode - t_start, "episode_s": t_done - t_episode,
+                        "finalize_s": time.perf_counter() - t_done, "envelope_s": time.perf_counter() - t_start}
     store.append(record)
     shutil.rmtree(ws.root, ignore_errors=True)  # the diff is the record; the copy is not needed any more
     return record

@@ -6,7 +6,9 @@ constrained by a JSON schema (`response_format`), so even a tiny model produces 
 
 Every model call and every tool call becomes a step of the episode, with its timing; the episode ends with
 one stop reason: finished, max_steps, time_budget, context_overflow, endpoint_failure or
-repeated_format_errors (three unusable replies in a row, as mini-swe-agent does).
+repeated_format_errors (three unusable replies in a row, as mini-swe-agent does) or stuck (an OpenHands
+stuck pattern: the same action and observation four times, the same failing action three times, an A/B
+alternation over six actions, three empty replies; on by default, since a stuck agent only burns compute).
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ import httpx
 
 from resources.llm_client import BaseChatClient, ChatRequest
 
+from ..scoring.trace_metrics import loops
 from .tools import SCHEMAS, Toolbox, openai_tools
 
-STOP_REASONS = ("finished", "max_steps", "time_budget", "context_overflow", "endpoint_failure", "repeated_format_errors")
+STOP_REASONS = ("finished", "max_steps", "time_budget", "context_overflow", "endpoint_failure", "repeated_format_errors",
+                "stuck")
+# OpenHands' stuck patterns end an episode early (stop reason "stuck") when `stop_when_stuck` is on.
+STUCK = {"same_action_same_observation_x4", "same_action_error_x3", "ab_alternation_6", "empty_replies_x3"}
 MAX_FORMAT_ERRORS = 3
 OBSERVATION_CHARS = 4000
 
@@ -110,7 +116,7 @@ def parse_prompted(text: str, offered: list[str]) -> tuple[str, dict[str, Any]] 
 async def run_episode(http: httpx.AsyncClient, client: BaseChatClient, toolbox: Toolbox, prompt: str, *,
                       mode: str = "native", max_steps: int = 30, max_tokens: int = 768, time_budget_s: float = 600.0,
                       sampling: dict[str, Any] | None = None, extra_body: dict[str, Any] | None = None,
-                      timeout_s: float = 300.0, call_tool=None) -> Episode:
+                      timeout_s: float = 300.0, call_tool=None, stop_when_stuck: bool = True) -> Episode:
     """One episode from the task prompt to a stop reason. `max_steps` counts model turns."""
     offered = toolbox.offered
     episode = Episode(mode=mode)
@@ -189,6 +195,9 @@ async def run_episode(http: httpx.AsyncClient, client: BaseChatClient, toolbox: 
                 messages.append({"role": "user", "content": f"Result of {name}:\n{observation}"})
         if finished:
             episode.stop_reason = "finished"
+            break
+        if stop_when_stuck and STUCK & set(loops([asdict(x) for x in episode.steps])):
+            episode.stop_reason = "stuck"
             break
     else:
         episode.stop_reason = "max_steps"

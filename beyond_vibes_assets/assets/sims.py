@@ -46,6 +46,7 @@ class SimRunConfig(dg.Config):
     seed: int | None = None
     vars: dict[str, str] = Field(default_factory=dict, description="Prompt variable overrides (`--var k=v`).")
     timeout_s: float = Field(default=300.0, gt=0, description="Per model call.")
+    stop_when_stuck: bool = Field(default=True, description="End an episode on an OpenHands stuck pattern.")
     only: list[str] = Field(default_factory=list, description="Partition keys ('sim|variant') to run within the range.")
 
 
@@ -93,7 +94,7 @@ def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | N
         kept = {k for k, r in episode_store(variant, sim.name).latest_by_key().items() if keep(_as_failure(r), False)}
         prompt = sim.prompt(config.vars)
         for repeat in range(config.repeats):
-            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat)
+            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat, config.stop_when_stuck)
             if key not in kept:
                 todo.append((sim, repeat, key, prompt))
     return todo
@@ -146,7 +147,8 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
         with slot, resolved.endpoint(llama_server, object_store, "sim_episodes", context.log.info, needed) as endpoint:
             if todo:
                 target = resolved.target(llm_clients, endpoint)
-                extra = {"cache_prompt": False} if target.is_llama_server else {}
+                # agents re-send a growing conversation: the prompt cache is what a real deployment uses, and is on
+                extra = {"cache_prompt": True} if target.is_llama_server else {}
                 asyncio.run(_run_all(todo, variant_key, target, sampling, extra, config, context))
         for name, sim in sims.items():
             partition = dg.MultiPartitionKey({"variant": variant_key, "sim": name})
@@ -185,7 +187,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                     sim, variant=variant, client=target.client, store=episode_store(variant, sim.name), key=key,
                     prompt=prompt, tool_mode=config.tool_mode, sampling=sampling, extra_body=extra, repeat=repeat,
                     model_sha256=target.model_sha256, engine_build=target.engine_build, run_id=context.run_id,
-                    http=http, timeout_s=config.timeout_s,
+                    http=http, timeout_s=config.timeout_s, stop_when_stuck=config.stop_when_stuck,
                     tags={"model": target.model, "quant": target.quant, "engine": target.engine})
             ep = record["episode"]
             context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
@@ -210,7 +212,8 @@ def _score_partition(sim: Sim, variant: str, resolved, config: SimRunConfig, sam
     scored_at = datetime.now(timezone.utc).isoformat()
     with tempfile.TemporaryDirectory(prefix="bv-score-") as scratch:
         for repeat in range(config.repeats):
-            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, resolved.model_sha256, resolved.build_key, repeat)
+            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, resolved.model_sha256, resolved.build_key,
+                              repeat, config.stop_when_stuck)
             record = latest.get(key)
             if record is None:
                 continue

@@ -1,0 +1,86 @@
+"""The agent loop's control flow with scripted model replies (the real llama-server runs in
+tests/e2e/test_sim_episodes.py; here the replies are fixed so each stop rule is hit exactly)."""
+
+import asyncio
+import json
+
+import httpx
+
+from beyond_vibes_assets.agent.loop import action_schema, parse_prompted, run_episode
+from beyond_vibes_assets.agent.sandbox import Workspace
+from beyond_vibes_assets.agent.tools import Toolbox
+from resources.llm_client import OpenAICompatibleClient
+
+
+def scripted(replies):
+    """An OpenAI-compatible endpoint that streams the given replies in order (text, or a list of tool calls)."""
+    queue = list(replies)
+
+    def handler(request):
+        reply = queue.pop(0) if queue else ""
+        if isinstance(reply, list):
+            delta = {"tool_calls": [{"index": i, "id": f"c{i}", "function": {"name": n, "arguments": json.dumps(a)}}
+                                    for i, (n, a) in enumerate(reply)]}
+        else:
+            delta = {"content": reply}
+        events = [{"choices": [{"delta": delta, "finish_reason": "stop"}]},
+                  {"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 3}}]
+        return httpx.Response(200, text="".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n")
+
+    return handler
+
+
+def episode(tmp_path, replies, mode="prompted", **kw):
+    (tmp_path / "fx").mkdir(exist_ok=True)
+    (tmp_path / "fx" / "a.txt").write_text("hello\n")
+    ws = Workspace.create(tmp_path / "fx", tmp_path / f"ws{len(list(tmp_path.iterdir()))}")
+    box = Toolbox(ws, ["list_files", "read_file", "write_file", "finish"])
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(scripted(replies))) as http:
+            return await run_episode(http, OpenAICompatibleClient("http://model/v1", "m", max_retries=0), box, "task",
+                                     mode=mode, **kw)
+
+    return asyncio.run(go()), ws
+
+
+def act(tool, **args):
+    return json.dumps({"tool": tool, "arguments": args})
+
+
+def test_prompted_actions_run_tools_and_finish(tmp_path):
+    ep, ws = episode(tmp_path, [act("write_file", path="b.txt", content="x"), act("finish", answer="done")])
+    assert ep.stop_reason == "finished" and ep.answer == "done"
+    assert [s.kind for s in ep.steps] == ["model", "tool", "model", "tool"] and ep.steps[1].ok
+    assert (ws.root / "b.txt").read_text() == "x" and ws.changed_files() == ["b.txt"]
+
+
+def test_native_tool_calls(tmp_path):
+    ep, _ = episode(tmp_path, [[("read_file", {"path": "a.txt"})], [("finish", {"answer": "hello"})]], mode="native")
+    assert ep.stop_reason == "finished" and ep.steps[1].observation == "hello\n" and ep.answer == "hello"
+
+
+def test_three_unusable_replies_end_the_episode(tmp_path):
+    ep, _ = episode(tmp_path, ["not json", "{}", '{"tool": 3}'])
+    assert ep.stop_reason == "repeated_format_errors" and all(s.format_error for s in ep.steps)
+
+
+def test_stuck_agent_is_stopped_and_limits_hold(tmp_path):
+    same = [act("read_file", path="a.txt")] * 10
+    ep, _ = episode(tmp_path, same)
+    assert ep.stop_reason == "stuck" and len([s for s in ep.steps if s.kind == "tool"]) == 4
+    ep, _ = episode(tmp_path, same, stop_when_stuck=False, max_steps=5)
+    assert ep.stop_reason == "max_steps" and len([s for s in ep.steps if s.kind == "model"]) == 5
+
+
+def test_unknown_tool_and_bad_arguments_are_recorded_not_raised(tmp_path):
+    ep, _ = episode(tmp_path, [act("teleport", to="x"), act("read_file", file="a.txt"), act("finish", answer="")])
+    kinds = [s.error_kind for s in ep.steps if s.kind == "tool" and s.tool != "finish"]
+    assert kinds == ["unknown_tool", "invalid_args"] and ep.stop_reason == "finished"
+
+
+def test_the_action_schema_names_each_tool_with_its_own_arguments():
+    schema = action_schema(["read_file", "finish"])
+    assert [o["properties"]["tool"]["const"] for o in schema["anyOf"]] == ["read_file", "finish"]
+    assert schema["anyOf"][0]["properties"]["arguments"]["required"] == ["path"]
+    assert parse_prompted('{"tool": "read_file", "arguments": {"path": "a"}}', ["read_file"]) == ("read_file", {"path": "a"})
