@@ -70,27 +70,39 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
                                 extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox),
                                 stop_when_stuck=stop_when_stuck)
     t_done = time.perf_counter()
+    diff = ws.diff()
     record = {
         "cache_key": key, "episode_id": episode_id, "variant": variant, "sim": sim.name, "sim_version": sim.task.version,
         "sim_fingerprint": sim.fingerprint, "harness": HARNESS, "tool_mode": tool_mode, "repeat": repeat,
         "prompt": prompt, "sampling": sampling, "model_sha256": model_sha256, "engine_build": engine_build,
         "isolation": sim.task.sandbox, "extra_body": extra_body, "stop_when_stuck": stop_when_stuck,
-        "episode": episode.to_dict(), "answer": episode.answer, "diff": ws.diff(),
-        "changed_files": ws.changed_files(), "run_id": run_id, "started_at": started,
+        "episode": episode.to_dict(), "answer": episode.answer, "diff": diff, "changed_files": ws.changed_files(diff),
+        "run_id": run_id, "started_at": started,
         "created_at": datetime.now(timezone.utc).isoformat(),
     }
-    trace_tags = {**(tags or {}), "variant": variant, "sim": sim.name, "archetype": sim.task.archetype,
-                  "harness": HARNESS, "episode_id": episode_id, "run_id": run_id, "tool_mode": tool_mode}
-    try:
-        record["trace_id"] = await asyncio.to_thread(traces.log_episode, record, trace_tags)
-    except Exception as exc:  # noqa: BLE001 - a tracing problem must not lose the episode
-        record["trace_id"], record["trace_error"] = None, f"{type(exc).__name__}: {exc}"[:500]
-    # the whole envelope, for the harness-overhead benchmark: workspace set-up, the episode, diff and trace
+    record["trace_tags"] = {**(tags or {}), "variant": variant, "sim": sim.name, "archetype": sim.task.archetype,
+                            "harness": HARNESS, "episode_id": episode_id, "run_id": run_id, "tool_mode": tool_mode}
+    # the whole envelope, for the harness-overhead benchmark: workspace set-up, the loop, the diff
     record["timing"] = {"setup_s": t_episode - t_start, "episode_s": t_done - t_episode,
                         "finalize_s": time.perf_counter() - t_done, "envelope_s": time.perf_counter() - t_start}
-    store.append(record)
+    store.append(record)  # the episode is safe from here on; its trace follows (add_trace)
     shutil.rmtree(ws.root, ignore_errors=True)  # the diff is the record; the copy is not needed any more
     return record
+
+
+async def add_trace(record: dict[str, Any], store: ResponseStore) -> dict[str, Any]:
+    """Write the episode's MLflow trace and append the record again with its trace id (the latest record of a
+    key wins). Called after the episode has freed its slot, so trace writing overlaps the next episode instead
+    of lengthening this one; a record still without a trace (killed in between) gets one on the next run."""
+    started = time.perf_counter()
+    try:
+        trace_id, error = await asyncio.to_thread(traces.log_episode, record, record.get("trace_tags") or {}), None
+    except Exception as exc:  # noqa: BLE001 - a tracing problem must not lose the episode
+        trace_id, error = None, f"{type(exc).__name__}: {exc}"[:500]
+    updated = {**record, "trace_id": trace_id, "trace_error": error,
+               "timing": {**record.get("timing", {}), "trace_s": time.perf_counter() - started}}
+    store.append(updated)
+    return updated
 
 
 def _threaded(toolbox: Toolbox):

@@ -154,9 +154,10 @@ class Workspace:
         self.git("add", "-A", "--intent-to-add")
         return self.git("diff", "--no-color", self.base)
 
-    def changed_files(self) -> list[str]:
-        self.git("add", "-A", "--intent-to-add")
-        return [line for line in self.git("diff", "--name-only", self.base).splitlines() if line]
+    def changed_files(self, diff: str | None = None) -> list[str]:
+        """Paths the episode changed (from `diff` when the caller already has it: one git call less)."""
+        text = self.diff() if diff is None else diff
+        return [line.split(" b/", 1)[1] for line in text.splitlines() if line.startswith("diff --git ") and " b/" in line]
 
     def run(self, command: str, limits: Limits = Limits(), isolation: str = "bubblewrap") -> ShellResult:
         """Run a shell command in the sandbox with the workspace as working directory."""

@@ -26,7 +26,7 @@ from resources.llm_client import LLMClientResource
 from resources.object_store import ObjectStoreResource
 from resources.warehouse import WarehouseResource
 
-from ..agent.episodes import episode_key, episode_rows, episode_store, run_and_record, score
+from ..agent.episodes import add_trace, episode_key, episode_rows, episode_store, run_and_record, score
 from ..catalog.resource import CatalogResource
 from ..catalog.sims import Sim
 from ..engine_slot import engine_slot
@@ -151,6 +151,9 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                 extra = {"cache_prompt": True} if target.is_llama_server else {}
                 asyncio.run(_run_all(todo, variant_key, target, sampling, extra, config, context))
         for name, sim in sims.items():
+            store = episode_store(variant_key, name)
+            for record in [r for r in store.latest_by_key().values() if "trace_id" not in r]:
+                asyncio.run(add_trace(record, store))  # killed between the episode and its trace: trace it now
             partition = dg.MultiPartitionKey({"variant": variant_key, "sim": name})
             try:
                 rows, steps, wanted = _score_partition(sim, variant_key, resolved, config, sampling, canonical)
@@ -178,6 +181,9 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
 
 async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunConfig, context) -> None:
     """Episodes of different sims concurrently, up to the endpoint's width; each is recorded as it ends."""
+    from ..agent.traces import experiment_id
+
+    await asyncio.to_thread(experiment_id)  # import MLflow and open its store once per run, not inside an episode
     semaphore = asyncio.Semaphore(max(1, target.concurrency))
     async with httpx.AsyncClient(limits=http_limits(target.concurrency), timeout=None) as http:
 
@@ -192,6 +198,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
             ep = record["episode"]
             context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
                              f"({ep['wall_s']:.1f}s)")
+            await add_trace(record, episode_store(variant, sim.name))  # outside the slot: overlaps the next episode
 
         tasks = [asyncio.create_task(one(*job)) for job in todo]
         try:

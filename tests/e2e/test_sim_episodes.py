@@ -43,7 +43,7 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     config = {"ops": {"sim_episodes": {"config": {"tool_mode": tool_mode}}}}
     assert materialize(["sim_episodes"], key, instance=inst, run_config=config)
 
-    (record,) = episode_store(VARIANT, "hello").records()
+    (record,) = episode_store(VARIANT, "hello").latest_by_key().values()  # with its trace id (appended after it)
     episode = record["episode"]
     assert episode["stop_reason"] in STOP_REASONS and episode["mode"] == tool_mode
     assert any(s["kind"] == "model" and (s["prompt_tokens"] or 0) > 0 for s in episode["steps"])
@@ -79,7 +79,7 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     assert "## Simulations" in report and record["episode_id"] in report
 
     assert materialize(["sim_episodes"], key, instance=inst, run_config=config)  # finished episodes are kept
-    assert len(episode_store(VARIANT, "hello").records()) == 1
+    assert len(episode_store(VARIANT, "hello").latest_by_key()) == 1
     assert wh.query("SELECT count(*) AS n FROM sim_episodes") == [{"n": 1}]
 
 
@@ -144,7 +144,9 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
 
     assert subprocess.run(cmd, env=dict(os.environ), capture_output=True, timeout=600).returncode == 0
     records = store.records()
-    assert records[:len(kept)] == kept  # finished episodes were not run again
-    assert len(records) == len({r["cache_key"] for r in records}) == 4  # the interrupted ones ran once each
+    assert records[:len(kept)] == kept  # append-only
+    latest = store.latest_by_key()
+    assert len(latest) == 4 and all(r["trace_id"] for r in latest.values())  # each episode once, each traced
+    assert {r["episode_id"] for r in kept} <= {r["episode_id"] for r in latest.values()}  # finished ones not re-run
     rows = WarehouseResource().query("SELECT episode_id FROM sim_episodes")
-    assert sorted(r["episode_id"] for r in rows) == sorted(r["episode_id"] for r in records)
+    assert sorted(r["episode_id"] for r in rows) == sorted(r["episode_id"] for r in latest.values())
