@@ -328,10 +328,10 @@ def cmd_sims_run(args: argparse.Namespace) -> int:
     """Agent episodes for variants x sims (the same code path as the asset)."""
     instance = _instance()
     _sync(instance, args)
-    config: dict = {"tool_mode": args.tool_mode, "repeats": args.repeats}
+    config: dict = {"tool_mode": args.tool_mode, "repeats": args.repeats, "harness": args.harness}
     if args.var:
         config["vars"] = dict(v.split("=", 1) for v in args.var)
-    force = args.force or args.repeats > 1 or bool(args.var) or args.tool_mode != "prompted"
+    force = args.force or args.repeats > 1 or bool(args.var) or args.tool_mode != "prompted" or args.harness != "builtin"
     sims = args.sim or sorted(_catalog(args).all_sims())
     return 0 if run_sims(args, instance, args.variant, sims, force=force, config=config) else 1
 
@@ -430,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--var", action="append", help="prompt variable override k=v (repeatable)")
     p.add_argument("--tool-mode", dest="tool_mode", choices=["prompted", "native"], default="prompted")
+    p.add_argument("--harness", choices=["builtin", "pi"], default="builtin", help="pi: the pi coding agent (npm)")
     p.add_argument("--force", action="store_true")
     p.set_defaults(fn=cmd_sims_run)
     p = sims.add_parser("show", help="one episode step by step (prompt, replies, tool calls, results, criteria)")

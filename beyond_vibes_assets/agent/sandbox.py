@@ -107,10 +107,12 @@ class Workspace:
         shutil.copytree(fixture, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"))
         ws = cls(dest)
         ws.git("init", "-q", "-b", "main")
+        (ws.root / ".git" / "info").mkdir(parents=True, exist_ok=True)
+        (ws.root / ".git" / "info" / "exclude").write_text(".tmp/\n")  # scratch space, never part of the diff
         ws.git("add", "-A")
         ws.git("commit", "-q", "--allow-empty", "-m", "fixture")
         ws.base = ws.git("rev-parse", "HEAD").strip()
-        (ws.root / ".tmp").mkdir(exist_ok=True)
+        (ws.root / ".tmp").mkdir(exist_ok=True)  # TMPDIR of sandboxed commands
         ws.hand_over(ws.root)
         return ws
 
@@ -161,10 +163,10 @@ class Workspace:
 
     def run(self, command: str, limits: Limits = Limits(), isolation: str = "bubblewrap") -> ShellResult:
         """Run a shell command in the sandbox with the workspace as working directory."""
-        argv = self._argv(command, limits, isolation)
+        argv = self.argv(command, limits, isolation)
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=self.root, env=self._env(), process_group=0)
+                                cwd=self.root, env=self.env(), process_group=0)
         kept, total = bytearray(), [0]
 
         def drain() -> None:  # keep the first bytes, count and discard the rest (a 1 GB output costs no memory)
@@ -194,7 +196,7 @@ class Workspace:
         return ShellResult(None if timed_out else proc.returncode, text, time.perf_counter() - started,
                            truncated, timed_out, total[0])
 
-    def _env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
         """Allow-listed: nothing from the parent but locale; never an API key."""
         base = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
         path = ":".join(dict.fromkeys([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]))
@@ -203,13 +205,18 @@ class Workspace:
                 # the repository's .git belongs to the harness; let the sandbox user read it
                 "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*"}
 
-    def _argv(self, command: str, limits: Limits, isolation: str) -> list[str]:
+    def argv(self, command: str, limits: Limits, isolation: str, *, network: bool = False, keep: list[Path] = (),
+             env_extra: dict[str, str] | None = None) -> list[str]:
+        """The sandboxed command line. `network=True` (the pi harness must reach its endpoint) keeps the host's
+        network namespace; `keep` re-exposes read-only folders under hidden roots (an installed harness)."""
         as_root = os.geteuid() == 0
         nproc = limits.processes if as_root else limits.processes + _own_process_count()
         inner = ["prlimit", f"--cpu={limits.cpu_s}", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
                  f"--nofile={limits.open_files}", f"--nproc={nproc}", "--"]
         if as_root:
             inner += ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--"]
+        if env_extra:  # set inside, after the scrubbed environment (bwrap passes the parent's through)
+            inner += ["env", *[f"{k}={v}" for k, v in env_extra.items()]]
         inner += ["/bin/sh", "-c", command]
         if isolation == "none":
             return inner
@@ -217,8 +224,9 @@ class Workspace:
         if problem:
             raise SandboxUnavailable(f"{problem}. Or set 'sandbox: none' in the sim's task.yaml to run without "
                                      "isolation (the episode and the report will say so).")
-        argv = [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                "--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        argv = [shutil.which("bwrap") or "bwrap", *([] if network else ["--unshare-net"]), "--unshare-pid",
+                "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
+                "--dev", "/dev", "--proc", "/proc"]
         scratch = [Path("/tmp"), Path("/var/tmp"), Path("/run")]
         for tmp in scratch:
             argv += ["--perms", "1777", "--tmpfs", str(tmp)]
@@ -227,7 +235,8 @@ class Workspace:
             argv += ["--perms", "0755", "--tmpfs", str(root)]
         covered = scratch + hidden
         made: set[Path] = set()
-        for target, mode in [*((p, "--ro-bind") for p in _python_paths()), (self.root, "--bind")]:
+        keeps = [*_python_paths(), *(Path(k).resolve() for k in keep)]
+        for target, mode in [*((p, "--ro-bind") for p in keeps), (self.root, "--bind")]:
             for parent in reversed(target.parents):  # bwrap would create these 0700: the sandbox user could not pass
                 if parent not in made and any(parent != c and c in parent.parents for c in covered):
                     argv += ["--perms", "0755", "--dir", str(parent)]

@@ -47,6 +47,7 @@ class SimRunConfig(dg.Config):
     vars: dict[str, str] = Field(default_factory=dict, description="Prompt variable overrides (`--var k=v`).")
     timeout_s: float = Field(default=300.0, gt=0, description="Per model call.")
     stop_when_stuck: bool = Field(default=True, description="End an episode on an OpenHands stuck pattern.")
+    harness: Literal["builtin", "pi"] = Field(default="builtin", description="builtin: our loop; pi: the pi coding agent.")
     only: list[str] = Field(default_factory=list, description="Partition keys ('sim|variant') to run within the range.")
 
 
@@ -94,7 +95,8 @@ def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | N
         kept = {k for k, r in episode_store(variant, sim.name).latest_by_key().items() if keep(_as_failure(r), False)}
         prompt = sim.prompt(config.vars)
         for repeat in range(config.repeats):
-            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat, config.stop_when_stuck)
+            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat, config.stop_when_stuck,
+                              config.harness)
             if key not in kept:
                 todo.append((sim, repeat, key, prompt))
     return todo
@@ -136,6 +138,11 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
         try:
             resolved = resolve_variant(catalog, variant_key, log=context.log.info, store=object_store, warehouse=warehouse)
             todo = _plan(sims, variant_key, config, resolved.model_sha256, resolved.build_key)
+            if todo and config.harness == "pi":
+                from ..agent.pi_harness import missing_reason
+
+                if missing_reason() or resolved.is_api:
+                    raise RuntimeError(missing_reason() or "the pi harness runs against local variants only for now")
         except Exception as exc:  # noqa: BLE001 - one unresolvable variant fails only its partitions
             for name in sims:
                 failed[f"{name}|{variant_key}"] = f"{type(exc).__name__}: {exc}"
@@ -149,7 +156,10 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                 target = resolved.target(llm_clients, endpoint)
                 # agents re-send a growing conversation: the prompt cache is what a real deployment uses, and is on
                 extra = {"cache_prompt": True} if target.is_llama_server else {}
-                asyncio.run(_run_all(todo, variant_key, target, sampling, extra, config, context))
+                engine = resolved.variant.engine
+                pi_options = {"base_url": f"{endpoint.base_url}/v1", "model_id": resolved.key,
+                              "context_window": engine.ctx_size // max(1, engine.parallel)} if engine else None
+                asyncio.run(_run_all(todo, variant_key, target, sampling, extra, config, context, pi_options))
         for name, sim in sims.items():
             store = episode_store(variant_key, name)
             for record in [r for r in store.latest_by_key().values() if "trace_id" not in r]:
@@ -179,7 +189,7 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                                      + "\n".join(f"  {k}: {v[:500]}" for k, v in failed.items()))
 
 
-async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunConfig, context) -> None:
+async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunConfig, context, pi_options=None) -> None:
     """Episodes of different sims concurrently, up to the endpoint's width; each is recorded as it ends."""
     from ..agent.traces import experiment_id
 
@@ -194,6 +204,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                     prompt=prompt, tool_mode=config.tool_mode, sampling=sampling, extra_body=extra, repeat=repeat,
                     model_sha256=target.model_sha256, engine_build=target.engine_build, run_id=context.run_id,
                     http=http, timeout_s=config.timeout_s, stop_when_stuck=config.stop_when_stuck,
+                    harness=config.harness, pi_options=pi_options,
                     tags={"model": target.model, "quant": target.quant, "engine": target.engine})
             ep = record["episode"]
             context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
@@ -220,7 +231,7 @@ def _score_partition(sim: Sim, variant: str, resolved, config: SimRunConfig, sam
     with tempfile.TemporaryDirectory(prefix="bv-score-") as scratch:
         for repeat in range(config.repeats):
             key = episode_key(variant, sim, prompt, config.tool_mode, sampling, resolved.model_sha256, resolved.build_key,
-                              repeat, config.stop_when_stuck)
+                              repeat, config.stop_when_stuck, config.harness)
             record = latest.get(key)
             if record is None:
                 continue

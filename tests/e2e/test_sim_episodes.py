@@ -150,3 +150,28 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     assert {r["episode_id"] for r in kept} <= {r["episode_id"] for r in latest.values()}  # finished ones not re-run
     rows = WarehouseResource().query("SELECT episode_id FROM sim_episodes")
     assert sorted(r["episode_id"] for r in rows) == sorted(r["episode_id"] for r in latest.values())
+
+
+def test_pi_harness_episode_lands_in_the_same_schema(smol_env, tmp_path, monkeypatch):
+    """One real pi coding agent episode against the real llama-server. Skipped, with the reason, only where node
+    or pi is absent (deploy/install.sh --dev installs pi where npm exists)."""
+    from beyond_vibes_assets.agent.pi_harness import missing_reason
+
+    if missing_reason():
+        pytest.skip(missing_reason())
+    monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
+    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
+    # pi sends a ~1,500-token system prompt: give the one slot room for it
+    env.config.write_text(env.config.read_text().replace("ctx_size: 2048", "ctx_size: 8192").replace("parallel: 2", "parallel: 1"))
+    inst = env.instance
+    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
+    assert materialize(["sim_definition"], "hello", instance=inst)
+    key = dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
+    assert materialize(["sim_episodes"], key, instance=inst, run_config={"ops": {"sim_episodes": {"config": {"harness": "pi"}}}})
+    (record,) = episode_store(VARIANT, "hello").latest_by_key().values()
+    episode = record["episode"]
+    assert record["harness"] == "pi" and episode["mode"] == "pi" and episode["stop_reason"] in STOP_REASONS
+    assert any(s["kind"] == "model" for s in episode["steps"]), episode  # pi's events became our steps
+    (row,) = WarehouseResource().query("SELECT * FROM sim_episodes")
+    steps = WarehouseResource().query("SELECT * FROM sim_steps")
+    assert row["harness"] == "pi" and row["steps"] == len(steps) == len(episode["steps"]) and row["trace_id"]
