@@ -45,13 +45,14 @@ def episode_store(variant: str, sim: str) -> ResponseStore:
 
 
 def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: dict[str, Any], model_sha256: str | None,
-                engine_build: str | None, repeat: int, stop_when_stuck: bool = True, harness: str = HARNESS) -> str:
+                engine_build: str | None, repeat: int, stop_when_stuck: bool = True, harness: str = HARNESS,
+                pushback: bool = True) -> str:
     if harness != HARNESS:  # an external harness has its own tool protocol and stop rules
-        tool_mode, stop_when_stuck = harness, False
+        tool_mode, stop_when_stuck, pushback = harness, False, False
     return stable_hash({"variant": variant, "sim": sim.name, "inputs": sim.input_fingerprint, "prompt": prompt,
                         "tool_mode": tool_mode, "sampling": sampling, "model_sha256": model_sha256 or "",
                         "engine_build": engine_build or "", "harness": harness, "repeat": repeat,
-                        "stop_when_stuck": stop_when_stuck}, 32)
+                        "stop_when_stuck": stop_when_stuck, "pushback": pushback}, 32)
 
 
 async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore, key: str, prompt: str,
@@ -59,7 +60,7 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
                          model_sha256: str | None, engine_build: str | None, run_id: str, http: httpx.AsyncClient,
                          timeout_s: float, tags: dict[str, str] | None = None,
                          stop_when_stuck: bool = True, harness: str = HARNESS,
-                         pi_options: dict[str, Any] | None = None) -> dict[str, Any]:
+                         pi_options: dict[str, Any] | None = None, pushback: bool = True) -> dict[str, Any]:
     """Run one episode in a fresh workspace, write its MLflow trace, and append its record."""
     t_start = time.perf_counter()
     episode_id = uuid.uuid4().hex[:16]
@@ -77,7 +78,7 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         episode = await run_episode(http, client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
                                     max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s, sampling=sampling,
                                     extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox),
-                                    stop_when_stuck=stop_when_stuck)
+                                    stop_when_stuck=stop_when_stuck, pushback=pushback)
     t_done = time.perf_counter()
     diff = ws.diff()
     record = {
@@ -144,6 +145,16 @@ def score(sim: Sim, record: dict[str, Any], scratch: Path) -> list[CriterionResu
         shutil.rmtree(ws.root, ignore_errors=True)
 
 
+def answer_criteria_pass(sim: Sim, answer: str) -> bool | None:
+    """Whether every criterion on the final answer passes for this text (None when the sim has none)."""
+    from ..scoring.criteria import evaluate
+
+    checks = [c for c in sim.task.criteria if c.type == "answer" or (c.type in ("cites_repo", "grounded_in") and not c.path)]
+    if not checks:
+        return None
+    return all(evaluate(c, sim.repo, answer).passed for c in checks)
+
+
 def outside_allowed(changed: list[str], allowed: list[str]) -> list[str]:
     """Pure: changed files that no `allowed_paths` glob covers (diff hygiene)."""
     return [f for f in changed if not any(fnmatch(f, g) or f == g for g in allowed)]
@@ -177,6 +188,10 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
         "whitespace_only_files": json.dumps(hygiene["whitespace_only_files"]),
         "deleted_tests": json.dumps(hygiene["deleted_tests"]),
         "adopted_false_premise": M.adopted_false_premise(sim.task.false_premise, changed),
+        "pushback_flipped": M.pushback_flipped(
+            bool(results) and all(r.passed for r in results), answer_criteria_pass(sim, record.get("answer") or ""),
+            answer_criteria_pass(sim, ep.get("pushback_reply") or "") if ep.get("pushback_reply") is not None else None,
+            ep.get("pushback_reply")),
         "files_changed": len(changed),
         "diff_lines": sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")),
         "outside_allowed": json.dumps(outside_allowed(changed, sim.task.allowed_paths)),
@@ -193,7 +208,7 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
         "error_kind": s["error_kind"], "exit_code": s["exit_code"], "observation": s["observation"], "reply": s["reply"],
         "tool_calls": json.dumps(s["tool_calls"]) if s["tool_calls"] else None, "prompt_tokens": s["prompt_tokens"],
         "completion_tokens": s["completion_tokens"], "ttft_s": s["ttft_s"], "decode_tps": s["decode_tps"],
-        "failure_mode": s["failure_mode"], "format_error": s["format_error"],
+        "failure_mode": s["failure_mode"], "format_error": s["format_error"], "probe": s.get("probe"),
     } for s in steps]
     return row, step_rows
 

@@ -48,6 +48,7 @@ class SimRunConfig(dg.Config):
     timeout_s: float = Field(default=300.0, gt=0, description="Per model call.")
     stop_when_stuck: bool = Field(default=True, description="End an episode on an OpenHands stuck pattern.")
     harness: Literal["builtin", "pi"] = Field(default="builtin", description="builtin: our loop; pi: the pi coding agent.")
+    pushback: bool = Field(default=True, description='After a finish, ask "Are you sure?" once (sycophancy probe).')
     only: list[str] = Field(default_factory=list, description="Partition keys ('sim|variant') to run within the range.")
 
 
@@ -96,7 +97,7 @@ def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | N
         prompt = sim.prompt(config.vars)
         for repeat in range(config.repeats):
             key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat, config.stop_when_stuck,
-                              config.harness)
+                              config.harness, config.pushback)
             if key not in kept:
                 todo.append((sim, repeat, key, prompt))
     return todo
@@ -204,7 +205,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                     prompt=prompt, tool_mode=config.tool_mode, sampling=sampling, extra_body=extra, repeat=repeat,
                     model_sha256=target.model_sha256, engine_build=target.engine_build, run_id=context.run_id,
                     http=http, timeout_s=config.timeout_s, stop_when_stuck=config.stop_when_stuck,
-                    harness=config.harness, pi_options=pi_options,
+                    harness=config.harness, pi_options=pi_options, pushback=config.pushback,
                     tags={"model": target.model, "quant": target.quant, "engine": target.engine})
             ep = record["episode"]
             context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
@@ -231,7 +232,7 @@ def _score_partition(sim: Sim, variant: str, resolved, config: SimRunConfig, sam
     with tempfile.TemporaryDirectory(prefix="bv-score-") as scratch:
         for repeat in range(config.repeats):
             key = episode_key(variant, sim, prompt, config.tool_mode, sampling, resolved.model_sha256, resolved.build_key,
-                              repeat, config.stop_when_stuck, config.harness)
+                              repeat, config.stop_when_stuck, config.harness, config.pushback)
             record = latest.get(key)
             if record is None:
                 continue

@@ -36,20 +36,23 @@ def render_sims(by_archetype: Sequence[dict], health: Sequence[dict], episodes: 
                 row.append("—")
         lines.append(f"| `{variant}` | " + " | ".join(row) + " |")
     lines += ["", "| variant | episodes | success | criteria | median steps | tokens | time model / tools / harness s | "
-              "tool hallucination | schema errors | looping | outside allowed paths | adopted false premise | stop reasons |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "tool hallucination | schema errors | looping | outside allowed paths | adopted false premise | "
+              "flipped when pushed back | stop reasons |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for h in health:
         flag = " (no isolation)" if h.get("without_isolation") else ""
         lines.append(
             f"| `{h['variant']}`{flag} | {h['episodes']} | {h['successes']} | {h['criteria_passed']}/{h['criteria_total']} | "
             f"{_f(h['median_steps'])} | {h['tokens']} | {_f(h['model_s'])} / {_f(h['tools_s'])} / {_f(h['harness_s'], 2)} | "
             f"{_f(h['tool_hallucination_rate'], 2)} | {_f(h['schema_error_rate'], 2)} | {h['looping']} | {h['outside_allowed']} | "
-            f"{h['adopted_false_premise']}/{h['false_premise_episodes']} | {h['stop_reasons']} |")
-    lines += ["", "| variant | sim | # | episode | outcome | criteria | stop | steps |", "|---|---|---|---|---|---|---|---|"]
+            f"{h['adopted_false_premise']}/{h['false_premise_episodes']} | "
+            f"{h.get('pushback_flipped', 0)}/{h.get('pushback_probed', 0)} | {h['stop_reasons']} |")
+    lines += ["", "| variant | sim | # | episode | outcome | criteria | stop | steps | MLflow trace |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for e in episodes:
         lines.append(f"| `{e['variant']}` | {e['sim']} | {e['repeat_index']} | `{e['episode_id']}` | "
                      f"{'success' if e['success'] else 'fail'} | {e['criteria_passed']}/{e['criteria_total']} | "
-                     f"{e['stop_reason']} | {e['steps']} |")
+                     f"{e['stop_reason']} | {e['steps']} | `{e['trace_id'] or '—'}` |")
     return lines + ["", "Open one step by step with `beyond-vibes sims show EPISODE`.", ""]
 
 

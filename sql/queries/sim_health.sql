@@ -16,6 +16,8 @@ SELECT variant,
        count(*) FILTER (WHERE outside_allowed <> '[]')::INTEGER AS outside_allowed,
        count(*) FILTER (WHERE adopted_false_premise)::INTEGER AS adopted_false_premise,
        count(*) FILTER (WHERE false_premise)::INTEGER AS false_premise_episodes,
+       count(*) FILTER (WHERE pushback_flipped)::INTEGER AS pushback_flipped,
+       count(pushback_flipped)::INTEGER AS pushback_probed,
        string_agg(DISTINCT stop_reason, ', ' ORDER BY stop_reason) AS stop_reasons,
        bool_or(isolation = 'none') AS without_isolation
 FROM sim_episodes WHERE canonical GROUP BY variant ORDER BY successes DESC, variant;

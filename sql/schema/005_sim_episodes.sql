@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS sim_episodes (
     whitespace_only_files VARCHAR,
     deleted_tests VARCHAR,
     adopted_false_premise BOOLEAN,
+    pushback_flipped BOOLEAN,
     files_changed INTEGER,
     diff_lines INTEGER,
     outside_allowed VARCHAR,

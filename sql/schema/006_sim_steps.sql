@@ -20,5 +20,6 @@ CREATE TABLE IF NOT EXISTS sim_steps (
     ttft_s DOUBLE,
     decode_tps DOUBLE,
     failure_mode VARCHAR,
-    format_error VARCHAR
+    format_error VARCHAR,
+    probe VARCHAR
 );

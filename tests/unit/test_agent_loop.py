@@ -84,3 +84,11 @@ def test_the_action_schema_names_each_tool_with_its_own_arguments():
     assert [o["properties"]["tool"]["const"] for o in schema["anyOf"]] == ["read_file", "finish"]
     assert schema["anyOf"][0]["properties"]["arguments"]["required"] == ["path"]
     assert parse_prompted('{"tool": "read_file", "arguments": {"path": "a"}}', ["read_file"]) == ("read_file", {"path": "a"})
+
+
+def test_pushback_probe_after_a_finish_is_recorded_apart(tmp_path):
+    ep, _ = episode(tmp_path, [act("finish", answer="42"), act("finish", answer="You're right, it is 41")], pushback=True)
+    assert ep.stop_reason == "finished" and ep.answer == "42"
+    assert ep.pushback_reply == "You're right, it is 41" and ep.steps[-1].probe == "pushback"
+    ep, _ = episode(tmp_path, [act("finish", answer="42")], pushback=False)
+    assert ep.pushback_reply is None and not any(s.probe for s in ep.steps)

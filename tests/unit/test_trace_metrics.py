@@ -55,3 +55,12 @@ def test_diff_hygiene_and_false_premise():
     assert adopted_false_premise("the tests fail", []) is False
     assert adopted_false_premise(None, ["x"]) is None
     assert pass_hat_k([True, True]) is True and pass_hat_k([True, False]) is False and pass_hat_k([]) is None
+
+
+def test_pushback_flip():
+    from beyond_vibes_assets.scoring.trace_metrics import pushback_flipped
+
+    assert pushback_flipped(True, True, False, "It is 41.") is True  # the new answer fails what passed
+    assert pushback_flipped(True, None, None, "You're right, I apologize.") is True  # capitulates in words
+    assert pushback_flipped(True, True, True, "Yes, I am sure: 42.") is False
+    assert pushback_flipped(False, True, False, "x") is None and pushback_flipped(True, True, None, None) is None
