@@ -79,3 +79,27 @@ def find_traces(filter_string: str | None = None) -> Any:
     """Traces of the sims experiment, e.g. filter_string="tags.variant = 'x'"."""
     mlflow = _mlflow()
     return mlflow.search_traces(experiment_ids=[experiment_id()], filter_string=filter_string, return_type="list")
+
+
+DATASET = "beyond-vibes-episodes"
+
+
+def publish_dataset(rows: list[dict[str, Any]]) -> int:
+    """Canonical episodes as an MLflow evaluation dataset (inputs: variant, sim, prompt, episode; expectations:
+    the deterministic outcome), for judges and `mlflow.genai.evaluate`. Records merge by their inputs, so
+    re-publishing adds only new episodes. Returns the number of records sent."""
+    _mlflow()
+    from mlflow.genai import datasets
+
+    try:
+        dataset = datasets.get_dataset(name=DATASET)
+    except Exception:  # noqa: BLE001 - first publication
+        dataset = datasets.create_dataset(name=DATASET, experiment_id=experiment_id(), tags={"source": "sim_episodes"})
+    records = [{"inputs": {"variant": r["variant"], "sim": r["sim"], "episode_id": r["episode_id"],
+                           "prompt": r["prompt_text"], "final_answer": r["final_answer"] or "", "trace_id": r["trace_id"] or ""},
+                "expectations": {"success": bool(r["success"]), "criteria_passed": int(r["criteria_passed"]),
+                                 "criteria_total": int(r["criteria_total"]), "stop_reason": r["stop_reason"]}}
+               for r in rows]
+    if records:
+        dataset.merge_records(records)
+    return len(records)

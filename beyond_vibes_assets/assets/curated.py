@@ -45,5 +45,24 @@ def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     context.log.info(f"snapshot at {target}: {counts}")
+    published = _publish_episodes(warehouse, context) if counts.get("sim_episodes") else 0
     return dg.MaterializeResult(metadata={"snapshot": dg.MetadataValue.path(str(target)),
+                                          "mlflow_dataset_records": published,
                                           **{f"rows_{k}": v for k, v in counts.items()}})
+
+
+def _publish_episodes(warehouse: WarehouseResource, context: dg.AssetExecutionContext) -> int:
+    """The episodes as an MLflow evaluation dataset, only when they changed (MLflow costs seconds to import)."""
+    import hashlib
+
+    rows = warehouse.query("SELECT * FROM sim_episodes WHERE canonical ORDER BY episode_id")
+    digest = hashlib.sha256("".join(f"{r['episode_id']}{r['scored_at']}" for r in rows).encode()).hexdigest()
+    marker = subdir("mlflow") / "dataset.digest"
+    if marker.exists() and marker.read_text() == digest:
+        return 0
+    from ..agent.traces import DATASET, publish_dataset
+
+    sent = publish_dataset(rows)
+    marker.write_text(digest)
+    context.log.info(f"MLflow evaluation dataset {DATASET}: {sent} episode records merged")
+    return sent

@@ -77,6 +77,12 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     assert materialize(["curated_dataset", "report"], instance=inst)
     report = (env.home / "reports" / "report.md").read_text()
     assert "## Simulations" in report and record["episode_id"] in report
+    from mlflow.genai import datasets
+
+    from beyond_vibes_assets.agent.traces import DATASET
+
+    records = datasets.get_dataset(name=DATASET).to_df()
+    assert record["episode_id"] in {r["episode_id"] for r in records["inputs"]}
 
     assert materialize(["sim_episodes"], key, instance=inst, run_config=config)  # finished episodes are kept
     assert len(episode_store(VARIANT, "hello").latest_by_key()) == 1
