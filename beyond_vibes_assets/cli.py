@@ -267,28 +267,37 @@ def _live_progress(done: int, total: int, note: str) -> None:
     console.file.flush()
 
 
-def run_packs(args: argparse.Namespace, instance, variants: list[str], packs: list[str], *, force: bool,
-              config: dict | None = None) -> bool:
-    """Probe what is stale per variant, then every (variant, pack) partition that needs it in one run."""
-    import dagster as dg
-
-    from .runner import progress
-
-    resources = _resources(args)
-    ok = materialize_many("pack_definition", packs, instance=instance, resources=resources)
+def _ready_variants(variants: list[str], instance, resources: dict) -> tuple[list[str], bool]:
+    """Build, weights and probe each variant where missing or stale; the variants ready to serve, and whether all were."""
     ready = []
     for variant in variants:
         console.print(f"[bold]{escape(variant)}[/bold]: build, weights, probe")
         if materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance, resources=resources):
             ready.append(variant)
-        else:
-            ok = False
-    keys = [dg.MultiPartitionKey({"variant": v, "task": p}) for v in ready for p in packs]
+    return ready, len(ready) == len(variants)
+
+
+MATRIX = {"packs": ("pack_definition", "pack_results", "task"), "sims": ("sim_definition", "sim_episodes", "sim")}
+
+
+def run_matrix(args: argparse.Namespace, instance, kind: str, variants: list[str], entries: list[str], *, force: bool,
+               config: dict | None = None) -> bool:
+    """Probe what is stale per variant, then every (variant, pack or sim) partition that needs it in one run."""
+    import dagster as dg
+
+    from .runner import progress
+
+    definition, asset, dimension = MATRIX[kind]
+    resources = _resources(args)
+    ok = materialize_many(definition, entries, instance=instance, resources=resources)
+    ready, probed = _ready_variants(variants, instance, resources)
+    ok &= probed
+    keys = [dg.MultiPartitionKey({"variant": v, dimension: e}) for v in ready for e in entries]
     if keys:
         started = time.perf_counter()
         with progress.hook(_live_progress):
-            good = materialize_many("pack_results", keys, instance=instance, resources=resources, force=force, config=config)
-        console.print(f"  packs: {'ok' if good else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
+            good = materialize_many(asset, keys, instance=instance, resources=resources, force=force, config=config)
+        console.print(f"  {kind}: {'ok' if good else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
         ok &= good
     return ok
 
@@ -299,29 +308,7 @@ def cmd_packs_run(args: argparse.Namespace) -> int:
     packs = args.pack or _catalog(args).pack_names()
     config = _pack_config(args)
     force = args.force or bool(config)  # overrides and --retry-errors always run
-    return 0 if run_packs(args, instance, args.variant, packs, force=force, config=config) else 1
-
-
-def run_sims(args: argparse.Namespace, instance, variants: list[str], sims: list[str], *, force: bool,
-             config: dict | None = None) -> bool:
-    """Probe what is stale per variant, then every (variant, sim) partition that needs it in one run."""
-    import dagster as dg
-
-    resources = _resources(args)
-    ok = materialize_many("sim_definition", sims, instance=instance, resources=resources)
-    ready = []
-    for variant in variants:
-        if materialize_stale(["engine_build", "model_weights", "engine_probe"], variant, instance=instance, resources=resources):
-            ready.append(variant)
-        else:
-            ok = False
-    keys = [dg.MultiPartitionKey({"variant": v, "sim": s}) for v in ready for s in sims]
-    if keys:
-        started = time.perf_counter()
-        good = materialize_many("sim_episodes", keys, instance=instance, resources=resources, force=force, config=config)
-        console.print(f"  sims: {'ok' if good else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
-        ok &= good
-    return ok
+    return 0 if run_matrix(args, instance, "packs", args.variant, packs, force=force, config=config) else 1
 
 
 def cmd_sims_run(args: argparse.Namespace) -> int:
@@ -333,7 +320,7 @@ def cmd_sims_run(args: argparse.Namespace) -> int:
         config["vars"] = dict(v.split("=", 1) for v in args.var)
     force = args.force or args.repeats > 1 or bool(args.var) or args.tool_mode != "prompted" or args.harness != "builtin"
     sims = args.sim or sorted(_catalog(args).all_sims())
-    return 0 if run_sims(args, instance, args.variant, sims, force=force, config=config) else 1
+    return 0 if run_matrix(args, instance, "sims", args.variant, sims, force=force, config=config) else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -345,10 +332,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     instance = _instance()
     _sync(instance, args)
     cat = _catalog(args)
-    ok = run_packs(args, instance, cat.variant_keys(), cat.pack_names(), force=args.force)
+    ok = run_matrix(args, instance, "packs", cat.variant_keys(), cat.pack_names(), force=args.force)
     if cat.all_sims() and cat.variant_keys():  # the agentic half on the first variant; the full matrix is a backfill
         console.print(f"[bold]sims[/bold] on {escape(cat.variant_keys()[0])}")
-        ok &= run_sims(args, instance, cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
+        ok &= run_matrix(args, instance, "sims", cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
     ok &= materialize(["curated_dataset", "report"], instance=instance, resources=_resources(args))
     report = home() / "reports" / "report.md"
     if report.exists():

@@ -11,6 +11,7 @@ version; tests/e2e/test_graph.py checks FRESH/STALE through them).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -46,3 +47,22 @@ def group_by_variant(partition_keys: list[Any], second: str = "task") -> dict[st
         variant, task = split_multi_key(key, second)
         grouped[variant].append(task)
     return dict(grouped)
+
+
+def definition_events(context: dg.AssetExecutionContext, load: Callable[[str], Any],
+                      metadata: Callable[[Any], dict[str, Any]], kind: str) -> Iterator[dg.AssetMaterialization]:
+    """A definition asset (packs, sims) over every partition of the run: one materialization per entry that
+    loads, its fingerprint as data version; a broken entry fails only its own partition (then the run)."""
+    broken: dict[str, str] = {}
+    for key in context.partition_keys:
+        try:
+            entry = load(key)
+        except Exception as exc:  # noqa: BLE001 - reported per partition below
+            broken[key] = str(exc)
+            context.log.error(f"{kind} {key}: {exc}")
+            continue
+        yield partition_materialization(context, key, metadata(entry), data_version=entry.fingerprint)
+    if broken:
+        raise dg.Failure(description=f"{len(broken)} {kind}(s) failed to load:\n"
+                                     + "\n".join(f"  {key}: {msg[:1000]}" for key, msg in broken.items()),
+                         metadata={key: dg.MetadataValue.text(msg[:2000]) for key, msg in broken.items()})

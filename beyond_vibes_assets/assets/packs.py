@@ -28,7 +28,7 @@ from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
 from ..engine.manifest import run_manifest
 from ..engine_slot import engine_slot
-from ..partition_events import group_by_variant, partition_materialization
+from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, score_records
@@ -68,25 +68,15 @@ def sampling_from(config: PackRunConfig) -> dict[str, Any]:
 )
 def pack_definition(context: dg.AssetExecutionContext, catalog: CatalogResource) -> Iterator[dg.AssetMaterialization]:
     """Every pack of the run in one go; a broken pack fails only its own partition."""
-    broken = {}
-    for task in context.partition_keys:
-        try:
-            pack = catalog.pack(task)
-        except Exception as exc:  # noqa: BLE001 - reported per partition below
-            broken[task] = str(exc)
-            context.log.error(f"pack {task}: {exc}")
-            continue
-        counts: dict[str, int] = {}
-        for item in pack.items:
-            counts[item.difficulty] = counts.get(item.difficulty, 0) + 1
-        yield partition_materialization(context, task, {
-            "version": pack.version, "items": len(pack.items), "verifiers": ", ".join(pack.verifiers),
-            "difficulty": dg.MetadataValue.json(counts), "fingerprint": pack.fingerprint, "path": pack.path,
-        }, data_version=pack.fingerprint)
-    if broken:
-        raise dg.Failure(description=f"{len(broken)} pack(s) failed to load:\n"
-                                     + "\n".join(f"  {task}: {msg[:1000]}" for task, msg in broken.items()),
-                         metadata={task: dg.MetadataValue.text(msg[:2000]) for task, msg in broken.items()})
+    yield from definition_events(context, catalog.pack, _pack_metadata, "pack")
+
+
+def _pack_metadata(pack: Pack) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for item in pack.items:
+        counts[item.difficulty] = counts.get(item.difficulty, 0) + 1
+    return {"version": pack.version, "items": len(pack.items), "verifiers": ", ".join(pack.verifiers),
+            "difficulty": dg.MetadataValue.json(counts), "fingerprint": pack.fingerprint, "path": pack.path}
 
 
 def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, llm_clients: LLMClientResource,

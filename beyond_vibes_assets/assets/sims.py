@@ -30,8 +30,9 @@ from ..agent.episodes import add_trace, episode_key, episode_rows, episode_store
 from ..catalog.resource import CatalogResource
 from ..catalog.sims import Sim
 from ..engine_slot import engine_slot
-from ..partition_events import group_by_variant, partition_materialization
+from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import resolve_variant
+from ..runner.concurrent import gather_or_cancel
 from ..runner.pack_runner import CANONICAL_SAMPLING, http_limits
 from ..runner.response_store import keep
 
@@ -70,22 +71,13 @@ def sampling_for(config: SimRunConfig) -> dict[str, Any]:
     description="A simulation task as loaded and validated; data version = task, fixture, reference and criteria code.",
 )
 def sim_definition(context: dg.AssetExecutionContext, catalog: CatalogResource) -> Iterator[dg.AssetMaterialization]:
-    broken = {}
-    for name in context.partition_keys:
-        try:
-            sim = catalog.sim(name)
-        except Exception as exc:  # noqa: BLE001 - a broken sim fails only its own partition
-            broken[name] = str(exc)
-            context.log.error(f"sim {name}: {exc}")
-            continue
-        yield partition_materialization(context, name, {
-            "archetype": sim.task.archetype, "criteria": len(sim.task.criteria), "tools": ", ".join(sim.task.tools),
+    yield from definition_events(context, catalog.sim, _sim_metadata, "sim")
+
+
+def _sim_metadata(sim: Sim) -> dict[str, Any]:
+    return {"archetype": sim.task.archetype, "criteria": len(sim.task.criteria), "tools": ", ".join(sim.task.tools),
             "repo_files": len(sim.repo_files), "fingerprint": sim.fingerprint, "sandbox": sim.task.sandbox,
-            "false_premise": bool(sim.task.false_premise), "path": sim.path,
-        }, data_version=sim.fingerprint)
-    if broken:
-        raise dg.Failure(description=f"{len(broken)} sim(s) failed to load:\n"
-                                     + "\n".join(f"  {n}: {m[:1000]}" for n, m in broken.items()))
+            "false_premise": bool(sim.task.false_premise), "path": sim.path}
 
 
 def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | None, build: str | None):
@@ -212,13 +204,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                              f"({ep['wall_s']:.1f}s)")
             await add_trace(record, episode_store(variant, sim.name))  # outside the slot: overlaps the next episode
 
-        tasks = [asyncio.create_task(one(*job)) for job in todo]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await gather_or_cancel([one(*job) for job in todo])
 
 
 def _score_partition(sim: Sim, variant: str, resolved, config: SimRunConfig, sampling, canonical: bool):

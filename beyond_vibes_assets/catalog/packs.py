@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..scoring import verifiers as V
 from ..scoring.specs import SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
+from .folders import scan_folders
 from .models_config import NAME_RE
 
 
@@ -162,13 +163,7 @@ def load_pack(folder: Path) -> Pack:
 
 def scan_packs(root: Path) -> tuple[dict[str, Pack], dict[str, ConfigError]]:
     """Every pack folder under root: the valid packs, and each broken pack's own problems."""
-    packs, broken = {}, {}
-    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and (p / "items.jsonl").exists()):
-        try:
-            packs[folder.name] = load_pack(folder)
-        except ConfigError as exc:
-            broken[folder.name] = exc
-    return packs, broken
+    return scan_folders(root, "items.jsonl", load_pack)
 
 
 def discover_packs(root: Path) -> dict[str, Pack]:

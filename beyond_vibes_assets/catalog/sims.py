@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..scoring.specs import SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
+from .folders import scan_folders
 from .models_config import NAME_RE
 
 ARCHETYPES = ("planning", "maintenance", "feature", "research")
@@ -239,12 +240,4 @@ def load_sim(folder: Path) -> Sim:
 
 def scan_sims(root: Path) -> tuple[dict[str, Sim], dict[str, ConfigError]]:
     """Every sim folder under root: the valid sims, and each broken sim's own problems."""
-    sims, broken = {}, {}
-    if not Path(root).is_dir():
-        return sims, broken
-    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and (p / "task.yaml").exists()):
-        try:
-            sims[folder.name] = load_sim(folder)
-        except ConfigError as exc:
-            broken[folder.name] = exc
-    return sims, broken
+    return scan_folders(root, "task.yaml", load_sim)

@@ -22,6 +22,7 @@ from resources.llm_client import BaseChatClient, ChatRequest
 from ..catalog.packs import Item, Pack
 from ..scoring import verifiers as V
 from ..scoring.extract import split_reasoning
+from .concurrent import gather_or_cancel
 from .response_store import ResponseStore, cache_key, keep, stable_hash
 
 CANONICAL_SAMPLING = {"temperature": 0.0, "top_p": 1.0, "seed": 1234}
@@ -177,15 +178,7 @@ async def run_pack(pack: Pack, target: Target, store: ResponseStore, *, sampling
             if progress:
                 progress(done, stats.total, f"{item.id}: {result.failure_mode or 'ok'}")
 
-        tasks = [asyncio.create_task(one(*job)) for job in todo]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            # Interrupted (Ctrl-C, a failed task): cancel what is in flight *before* the client closes, so an
-            # unfinished call leaves no record instead of a bogus "connection lost" failure.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await gather_or_cancel([one(*job) for job in todo])
     stats.seconds = time.perf_counter() - started
     return stats
 
