@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
 from ..settings import cache_root
 from .loop import Episode, Step
-from .sandbox import Limits, Workspace
+from .sandbox import Limits, Workspace, kill_tree
 
 PI_PACKAGE = "@mariozechner/pi-coding-agent"
 PI_VERSION = "0.73.1"
@@ -157,10 +155,7 @@ async def run_pi_episode(ws: Workspace, prompt: str, *, base_url: str, model_id:
     except asyncio.TimeoutError:
         timed_out = True
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        await asyncio.to_thread(kill_tree, proc.pid)  # pi, node's workers and any bash it started
         await proc.wait()
     return events_to_episode(events, time.perf_counter() - started, timed_out)
 

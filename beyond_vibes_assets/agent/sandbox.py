@@ -253,12 +253,31 @@ def _own_process_count() -> int:
     return sum(1 for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the command's whole process group (bwrap takes its PID namespace down with it)."""
+def kill_tree(pid: int) -> None:
+    """SIGKILL a sandboxed command's process group and every descendant, and wait until they are gone.
+
+    bwrap runs the command in a new session inside its own PID namespace; killing bwrap tears that namespace
+    down, but asynchronously, so the descendants are also killed and reaped here, by pid, before returning."""
+    import psutil
+
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    try:
+        os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for child in descendants:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(descendants, timeout=10)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    kill_tree(proc.pid)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
