@@ -32,6 +32,7 @@ from ..catalog.sims import Sim
 from ..engine_slot import engine_slot
 from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import resolve_variant
+from ..runner import progress as progress_hooks
 from ..runner.concurrent import gather_or_cancel
 from ..runner.pack_runner import CANONICAL_SAMPLING, http_limits
 from ..runner.response_store import keep
@@ -188,6 +189,8 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
 
     await asyncio.to_thread(experiment_id)  # import MLflow and open its store once per run, not inside an episode
     semaphore = asyncio.Semaphore(max(1, target.concurrency))
+    done = [0]
+    progress_hooks.report(0, len(todo), f"{variant}: {len(todo)} episode(s)")
     async with httpx.AsyncClient(limits=http_limits(target.concurrency), timeout=None) as http:
 
         async def one(sim: Sim, repeat: int, key: str, prompt: str) -> None:
@@ -200,8 +203,10 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                     harness=config.harness, pi_options=pi_options, pushback=config.pushback,
                     tags={"model": target.model, "quant": target.quant, "engine": target.engine})
             ep = record["episode"]
-            context.log.info(f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps "
-                             f"({ep['wall_s']:.1f}s)")
+            done[0] += 1
+            note = f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps ({ep['wall_s']:.1f}s)"
+            progress_hooks.report(done[0], len(todo), note)  # the CLI's live [N/M] line
+            context.log.info(note)
             await add_trace(record, episode_store(variant, sim.name))  # outside the slot: overlaps the next episode
 
         await gather_or_cancel([one(*job) for job in todo])
