@@ -9,6 +9,7 @@ Parquet snapshot that `curated_dataset` publishes.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,6 +25,33 @@ SQL_DIR = REPO_ROOT / "sql"
 
 def read_sql(relative: str) -> str:
     return (SQL_DIR / relative).read_text()
+
+
+_CREATE_RE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
+
+
+def add_missing_columns(con: Any, ddl: str) -> list[str]:
+    """Bring a table made by an older DDL up to date: add the columns the DDL has and the table lacks.
+
+    `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, and strict rows would then refuse every
+    new column; the DDL is built once as a temp table and compared column by column (added columns are
+    nullable: older rows have no value for them)."""
+    match = _CREATE_RE.search(ddl)
+    if not match:
+        return []
+    table = match.group(1)
+    probe = f"_want_{table}"
+    con.execute(_CREATE_RE.sub(f"CREATE OR REPLACE TEMP TABLE {probe}", ddl, count=1))
+    try:
+        have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        added = []
+        for name, column_type, *_ in con.execute(f"DESCRIBE {probe}").fetchall():
+            if name not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {column_type}")
+                added.append(name)
+        return added
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {probe}")
 
 
 class WarehouseRowError(ValueError):
@@ -63,9 +91,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @staticmethod
     def _ensure_schema(con: Any) -> None:
-        for folder in ("schema", "views"):
-            for file in sorted((SQL_DIR / folder).glob("*.sql")):
-                con.execute(file.read_text())
+        for file in sorted((SQL_DIR / "schema").glob("*.sql")):
+            ddl = file.read_text()
+            con.execute(ddl)
+            add_missing_columns(con, ddl)
+        for file in sorted((SQL_DIR / "views").glob("*.sql")):
+            con.execute(file.read_text())
 
     @staticmethod
     def _columns(con: Any, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -34,3 +34,19 @@ def test_views_compute_pass_rates(home):
     wh.replace_partition("samples", {"variant": "a", "task": "t"}, [row("a", "t", "1"), row("a", "t", "2", False)])
     (lb,) = wh.query("SELECT variant, pass_rate, n, n_passed FROM leaderboard")
     assert lb == {"variant": "a", "pass_rate": 0.5, "n": 2, "n_passed": 1}
+
+
+def test_a_table_from_an_older_ddl_gets_the_new_columns(home):
+    """Warehouses outlive releases: a column added to sql/schema/ is added to an existing table, old rows kept."""
+    import duckdb
+
+    wh = WarehouseResource()
+    path = wh.db_path()
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sim_episodes (variant VARCHAR NOT NULL, sim VARCHAR NOT NULL, episode_id VARCHAR NOT NULL)")
+    con.execute("INSERT INTO sim_episodes VALUES ('v', 's', 'old')")
+    con.close()
+    wh.replace_partition("sim_episodes", {"variant": "v", "sim": "t"},
+                         [{"variant": "v", "sim": "t", "episode_id": "new", "pushback_flipped": True, "loops": "[]"}])
+    rows = wh.query("SELECT episode_id, pushback_flipped FROM sim_episodes ORDER BY episode_id")
+    assert rows == [{"episode_id": "new", "pushback_flipped": True}, {"episode_id": "old", "pushback_flipped": None}]
