@@ -203,6 +203,7 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
     }
     step_rows = [{
         "episode_id": record["episode_id"], "variant": ident["variant"], "sim": sim.name, "step_index": s["index"],
+        "canonical": canonical,
         "kind": s["kind"], "started_s": s["started_s"], "duration_s": s["duration_s"], "tool": s["tool"],
         "arguments": json.dumps(s["arguments"], default=str) if s["arguments"] is not None else None, "ok": s["ok"],
         "error_kind": s["error_kind"], "exit_code": s["exit_code"], "observation": s["observation"], "reply": s["reply"],

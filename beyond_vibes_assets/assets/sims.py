@@ -161,8 +161,9 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
             partition = dg.MultiPartitionKey({"variant": variant_key, "sim": name})
             try:
                 rows, steps, wanted = _score_partition(sim, variant_key, resolved, config, sampling, canonical)
-                warehouse.replace_partitions([("sim_episodes", {"variant": variant_key, "sim": name}, rows),
-                                              ("sim_steps", {"variant": variant_key, "sim": name}, steps)])
+                # canonical and override runs of a partition sit side by side, as for packs: each replaces its own
+                where = {"variant": variant_key, "sim": name, "canonical": canonical}
+                warehouse.replace_partitions([("sim_episodes", where, rows), ("sim_steps", where, steps)])
             except Exception as exc:  # noqa: BLE001
                 failed[str(partition)] = f"{type(exc).__name__}: {exc}"
                 continue

@@ -4,6 +4,7 @@ CREATE TABLE IF NOT EXISTS sim_steps (
     variant VARCHAR NOT NULL,
     sim VARCHAR NOT NULL,
     step_index INTEGER NOT NULL,
+    canonical BOOLEAN,
     kind VARCHAR,
     started_s DOUBLE,
     duration_s DOUBLE,

@@ -181,3 +181,18 @@ def test_pi_harness_episode_lands_in_the_same_schema(smol_env, tmp_path, monkeyp
     (row,) = WarehouseResource().query("SELECT * FROM sim_episodes")
     steps = WarehouseResource().query("SELECT * FROM sim_steps")
     assert row["harness"] == "pi" and row["steps"] == len(steps) == len(episode["steps"]) and row["trace_id"]
+
+
+def test_an_override_run_sits_beside_the_canonical_rows(smol_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
+    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
+    inst = env.instance
+    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
+    assert materialize(["sim_definition"], "hello", instance=inst)
+    key = dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
+    assert materialize(["sim_episodes"], key, instance=inst)
+    assert materialize(["sim_episodes"], key, instance=inst, run_config={"ops": {"sim_episodes": {"config": {"repeats": 2}}}})
+    rows = WarehouseResource().query("SELECT canonical, count(*) AS n FROM sim_episodes GROUP BY ALL ORDER BY 1")
+    assert rows == [{"canonical": False, "n": 2}, {"canonical": True, "n": 1}]
+    steps = WarehouseResource().query("SELECT DISTINCT canonical FROM sim_steps ORDER BY 1")
+    assert [r["canonical"] for r in steps] == [False, True]
