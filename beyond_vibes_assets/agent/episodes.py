@@ -29,7 +29,7 @@ import httpx
 from ..catalog.sims import Sim
 from ..runner.response_store import ResponseStore, stable_hash
 from ..scoring import trace_metrics as M
-from ..scoring.criteria import CriterionResult
+from ..scoring.criteria import CriterionResult, evaluate
 from ..settings import subdir
 from . import traces
 from .loop import Episode, run_episode
@@ -147,8 +147,6 @@ def score(sim: Sim, record: dict[str, Any], scratch: Path) -> list[CriterionResu
 
 def answer_criteria_pass(sim: Sim, answer: str) -> bool | None:
     """Whether every criterion on the final answer passes for this text (None when the sim has none)."""
-    from ..scoring.criteria import evaluate
-
     checks = [c for c in sim.task.criteria if c.type == "answer" or (c.type in ("cites_repo", "grounded_in") and not c.path)]
     if not checks:
         return None

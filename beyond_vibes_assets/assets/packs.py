@@ -31,7 +31,7 @@ from ..engine_slot import engine_slot
 from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
-from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, score_records
+from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, sampling_with, score_records
 from ..runner.response_store import ResponseStore
 
 
@@ -49,12 +49,7 @@ class PackRunConfig(dg.Config):
 
 
 def sampling_from(config: PackRunConfig) -> dict[str, Any]:
-    sampling = dict(CANONICAL_SAMPLING)
-    for key in ("temperature", "top_p", "seed"):
-        value = getattr(config, key)
-        if value is not None:
-            sampling[key] = value
-    return sampling
+    return sampling_with(config)
 
 
 @dg.asset(

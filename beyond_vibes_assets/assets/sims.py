@@ -34,8 +34,7 @@ from ..partition_events import definition_events, group_by_variant, partition_ma
 from ..resolve import resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.concurrent import gather_or_cancel
-from ..runner.pack_runner import CANONICAL_SAMPLING, http_limits
-from ..runner.response_store import keep
+from ..runner.pack_runner import CANONICAL_SAMPLING, http_limits, sampling_with
 
 
 class SimRunConfig(dg.Config):
@@ -55,11 +54,14 @@ class SimRunConfig(dg.Config):
 
 
 def sampling_for(config: SimRunConfig) -> dict[str, Any]:
-    sampling = dict(CANONICAL_SAMPLING)
-    for key in ("temperature", "seed"):
-        if getattr(config, key) is not None:
-            sampling[key] = getattr(config, key)
-    return sampling
+    return sampling_with(config, ("temperature", "seed"))
+
+
+def _episode_key(config: SimRunConfig, variant: str, sim: Sim, prompt: str, sampling: dict[str, Any], sha: str | None,
+                 build: str | None, repeat: int) -> str:
+    """The store key of one episode under this run's config (the same for planning and for scoring)."""
+    return episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat, config.stop_when_stuck,
+                       config.harness, config.pushback)
 
 
 @dg.asset(
@@ -86,20 +88,19 @@ def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | N
     sampling = sampling_for(config)
     todo = []
     for sim in sims.values():
-        kept = {k for k, r in episode_store(variant, sim.name).latest_by_key().items() if keep(_as_failure(r), False)}
+        kept = {k for k, r in episode_store(variant, sim.name).latest_by_key().items() if _kept(r)}
         prompt = sim.prompt(config.vars)
         for repeat in range(config.repeats):
-            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, sha, build, repeat, config.stop_when_stuck,
-                              config.harness, config.pushback)
+            key = _episode_key(config, variant, sim, prompt, sampling, sha, build, repeat)
             if key not in kept:
                 todo.append((sim, repeat, key, prompt))
     return todo
 
 
-def _as_failure(record: dict[str, Any]) -> dict[str, Any]:
-    """An episode that never reached the model is an infrastructure failure: run it again next time."""
-    return {"failure_mode": "endpoint_unreachable" if record["episode"]["stop_reason"] == "endpoint_failure"
-            and not any(s["kind"] == "tool" for s in record["episode"]["steps"]) else None}
+def _kept(record: dict[str, Any]) -> bool:
+    """An episode that never got past the endpoint (no tool ever ran) is an infrastructure failure: run it again."""
+    episode = record["episode"]
+    return not (episode["stop_reason"] == "endpoint_failure" and not any(s["kind"] == "tool" for s in episode["steps"]))
 
 
 @dg.asset(
@@ -195,9 +196,10 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
     async with httpx.AsyncClient(limits=http_limits(target.concurrency), timeout=None) as http:
 
         async def one(sim: Sim, repeat: int, key: str, prompt: str) -> None:
+            store = episode_store(variant, sim.name)
             async with semaphore:
                 record = await run_and_record(
-                    sim, variant=variant, client=target.client, store=episode_store(variant, sim.name), key=key,
+                    sim, variant=variant, client=target.client, store=store, key=key,
                     prompt=prompt, tool_mode=config.tool_mode, sampling=sampling, extra_body=extra, repeat=repeat,
                     model_sha256=target.model_sha256, engine_build=target.engine_build, run_id=context.run_id,
                     http=http, timeout_s=config.timeout_s, stop_when_stuck=config.stop_when_stuck,
@@ -208,7 +210,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
             note = f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps ({ep['wall_s']:.1f}s)"
             progress_hooks.report(done[0], len(todo), note)  # the CLI's live [N/M] line
             context.log.info(note)
-            await add_trace(record, episode_store(variant, sim.name))  # outside the slot: overlaps the next episode
+            await add_trace(record, store)  # outside the slot: overlaps the next episode
 
         await gather_or_cancel([one(*job) for job in todo])
 
@@ -223,8 +225,7 @@ def _score_partition(sim: Sim, variant: str, resolved, config: SimRunConfig, sam
     scored_at = datetime.now(timezone.utc).isoformat()
     with tempfile.TemporaryDirectory(prefix="bv-score-") as scratch:
         for repeat in range(config.repeats):
-            key = episode_key(variant, sim, prompt, config.tool_mode, sampling, resolved.model_sha256, resolved.build_key,
-                              repeat, config.stop_when_stuck, config.harness, config.pushback)
+            key = _episode_key(config, variant, sim, prompt, sampling, resolved.model_sha256, resolved.build_key, repeat)
             record = latest.get(key)
             if record is None:
                 continue

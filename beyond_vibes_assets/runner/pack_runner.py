@@ -26,6 +26,11 @@ from .concurrent import gather_or_cancel
 from .response_store import ResponseStore, cache_key, keep, stable_hash
 
 CANONICAL_SAMPLING = {"temperature": 0.0, "top_p": 1.0, "seed": 1234}
+
+
+def sampling_with(config: Any, keys: tuple[str, ...] = ("temperature", "top_p", "seed")) -> dict[str, Any]:
+    """Canonical sampling with a run config's overrides (its non-None `keys`); anything else is non-canonical."""
+    return {**CANONICAL_SAMPLING, **{k: getattr(config, k) for k in keys if getattr(config, k, None) is not None}}
 THINKING_BUDGET_TOKENS = 512
 
 

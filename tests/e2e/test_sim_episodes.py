@@ -32,14 +32,21 @@ def tiny_sim(root):
     return folder.parent
 
 
-@pytest.mark.parametrize("tool_mode", ["prompted", "native"])
-def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, tmp_path, monkeypatch, tool_mode, capsys):
+def ready(smol_env, tmp_path, monkeypatch, edit_config=None):
+    """The tiny sim registered, the variant probed and sim_definition materialized: (env, instance, partition key)."""
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
+    if edit_config:
+        env.config.write_text(edit_config(env.config.read_text()))
     inst = env.instance
     assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["sim_definition"], "hello", instance=inst)
-    key = dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
+    return env, inst, dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
+
+
+@pytest.mark.parametrize("tool_mode", ["prompted", "native"])
+def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, tmp_path, monkeypatch, tool_mode, capsys):
+    env, inst, key = ready(smol_env, tmp_path, monkeypatch)
     config = {"ops": {"sim_episodes": {"config": {"tool_mode": tool_mode}}}}
     assert materialize(["sim_episodes"], key, instance=inst, run_config=config)
 
@@ -165,14 +172,9 @@ def test_pi_harness_episode_lands_in_the_same_schema(smol_env, tmp_path, monkeyp
 
     if missing_reason():
         pytest.skip(missing_reason())
-    monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
-    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
     # pi sends a ~1,500-token system prompt: give the one slot room for it
-    env.config.write_text(env.config.read_text().replace("ctx_size: 2048", "ctx_size: 8192").replace("parallel: 2", "parallel: 1"))
-    inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
-    assert materialize(["sim_definition"], "hello", instance=inst)
-    key = dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
+    _, inst, key = ready(smol_env, tmp_path, monkeypatch, lambda text: text.replace("ctx_size: 2048", "ctx_size: 8192")
+                           .replace("parallel: 2", "parallel: 1"))
     assert materialize(["sim_episodes"], key, instance=inst, run_config={"ops": {"sim_episodes": {"config": {"harness": "pi"}}}})
     (record,) = episode_store(VARIANT, "hello").latest_by_key().values()
     episode = record["episode"]
@@ -184,12 +186,7 @@ def test_pi_harness_episode_lands_in_the_same_schema(smol_env, tmp_path, monkeyp
 
 
 def test_an_override_run_sits_beside_the_canonical_rows(smol_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
-    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
-    inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
-    assert materialize(["sim_definition"], "hello", instance=inst)
-    key = dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
+    _, inst, key = ready(smol_env, tmp_path, monkeypatch)
     assert materialize(["sim_episodes"], key, instance=inst)
     assert materialize(["sim_episodes"], key, instance=inst, run_config={"ops": {"sim_episodes": {"config": {"repeats": 2}}}})
     rows = WarehouseResource().query("SELECT canonical, count(*) AS n FROM sim_episodes GROUP BY ALL ORDER BY 1")
