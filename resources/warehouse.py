@@ -128,7 +128,7 @@ class WarehouseResource(dg.ConfigurableResource):
             con.execute("BEGIN TRANSACTION")
             try:
                 for (table, keys, rows), cols in zip(changes, columns):
-                    where = " AND ".join(f"{k} = ?" for k in keys)
+                    where = " AND ".join(f"{k} = ?" for k in keys) or "TRUE"  # no keys: the whole table
                     con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
                     self._insert(con, table, cols, rows)
                 con.execute("COMMIT")

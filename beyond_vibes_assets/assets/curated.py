@@ -11,6 +11,8 @@ import dagster as dg
 
 from resources.warehouse import WarehouseResource
 
+from ..catalog.resource import CatalogResource
+from ..catalog_state import record_catalog_state
 from ..settings import subdir
 
 # Refresh the published tables when any result lands; a missing partition elsewhere must not block it
@@ -21,7 +23,8 @@ REFRESH_ON_NEW_RESULTS = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("refresh when new results land")
 
-TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", "sim_episodes", "sim_steps")
+TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", "sim_episodes", "sim_steps",
+          "catalog_members", "catalog_items")
 
 
 @dg.asset(
@@ -33,7 +36,9 @@ TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", 
     automation_condition=REFRESH_ON_NEW_RESULTS,
     description="Tidy warehouse tables and views, published as a Parquet snapshot for readers.",
 )
-def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                    catalog: CatalogResource) -> dg.MaterializeResult:
+    state = record_catalog_state(warehouse, catalog)
     target = subdir("warehouse", "snapshot")
     staging = subdir("warehouse", "snapshot.partial")
     counts = {}
@@ -47,6 +52,7 @@ def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     context.log.info(f"snapshot at {target}: {counts}")
     published = _publish_episodes(warehouse, context) if counts.get("sim_episodes") else 0
     return dg.MaterializeResult(metadata={"snapshot": dg.MetadataValue.path(str(target)),
+                                          "catalog_digest": state.digest,
                                           "mlflow_dataset_records": published,
                                           **{f"rows_{k}": v for k, v in counts.items()}})
 

@@ -26,6 +26,7 @@ from resources.warehouse import WarehouseResource
 
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
+from ..catalog_state import record_catalog_state
 from ..engine.manifest import run_manifest
 from ..engine_slot import engine_slot
 from ..partition_events import definition_events, group_by_variant, partition_materialization
@@ -140,6 +141,7 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
     packs. Each partition is materialized as it completes; a failed one fails the run without undoing the others.
     The `engine` pool is held only while a llama-server serves (engine_slot.py): all-answered partitions never queue."""
     keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
+    record_catalog_state(warehouse, catalog)
     canonical = sampling_from(config) == CANONICAL_SAMPLING
     failed: dict[str, str] = {}
     coverage: dict[str, dict[str, int]] = {}

@@ -29,6 +29,7 @@ from resources.warehouse import WarehouseResource
 from ..agent.episodes import add_trace, episode_key, episode_rows, episode_store, run_and_record, score
 from ..catalog.resource import CatalogResource
 from ..catalog.sims import Sim
+from ..catalog_state import record_catalog_state
 from ..engine_slot import engine_slot
 from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import resolve_variant
@@ -119,6 +120,7 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                  object_store: ObjectStoreResource, llama_server: LlamaServerResource, llm_clients: LLMClientResource,
                  warehouse: WarehouseResource) -> Iterator[Any]:
     keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
+    record_catalog_state(warehouse, catalog)
     sampling = sampling_for(config)
     canonical = sampling == CANONICAL_SAMPLING and config.repeats == 1 and not config.vars
     failed: dict[str, str] = {}

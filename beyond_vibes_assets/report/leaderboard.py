@@ -56,15 +56,42 @@ def render_sims(by_archetype: Sequence[dict], health: Sequence[dict], episodes: 
     return lines + ["", "Open one step by step with `beyond-vibes sims show EPISODE`.", ""]
 
 
+def render_catalog(state: Sequence[dict], digest: str) -> list[str]:
+    """Which catalog state the figures reflect: the current packs and sims with their fingerprints."""
+    variants = [r["name"] for r in state if r["kind"] == "variant"]
+    lines = ["## Catalog state", "", f"Figures cover only what the catalog holds now (state `{digest}`): "
+             f"{len(variants)} variant(s): " + ", ".join(f"`{v}`" for v in variants) + ".", "",
+             "| kind | name | items | fingerprint |", "|---|---|---|---|"]
+    lines += [f"| {r['kind']} | {r['name']} | {_f(r['items'])} | `{(r['fingerprint'] or '—')[:12]}` |"
+              for r in state if r["kind"] != "variant"]
+    return lines + [""]
+
+
+def render_retired(rows: Sequence[dict]) -> list[str]:
+    """What left the catalog, with the date it left: kept for history, never counted in a headline."""
+    if not rows:
+        return []
+    lines = ["## Retired", "", "Results of variants, packs and sims no longer in the catalog, and answers to items "
+             "edited out of a current pack. Kept in the warehouse; not counted above.", "",
+             "| what left | name | left on | variant | task / sim | passed |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        when = r["retired_at"].strftime("%Y-%m-%d %H:%M") if r.get("retired_at") else "—"
+        what = "item(s) removed" if r["kind"] == "item" else r["kind"]
+        lines.append(f"| {what} | `{r['name']}` | {when} | `{r['variant']}` | {r['task']} | {r['n_passed']}/{r['n']} |")
+    return lines + [""]
+
+
 def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequence[dict], failures: Sequence[dict],
-           manifest: dict[str, Any], difficulty: Sequence[dict] = (), sims: Sequence[str] = ()) -> str:
+           manifest: dict[str, Any], difficulty: Sequence[dict] = (), sims: Sequence[str] = (),
+           extra: Sequence[str] = ()) -> str:
     tasks = sorted({r["task"] for r in matrix})
     cells = {(r["variant"], r["task"]): r for r in matrix}
     front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
     lines = ["# Beyond Vibes report", "",
              f"Harness commit `{manifest.get('harness_commit')}`{' (dirty)' if manifest.get('harness_dirty') else ''}; "
              f"generated {manifest.get('generated_at')}. Canonical sampling only (temperature 0). "
-             "Pass rate is the mean of per-pack pass rates; the interval is a 95% Wilson interval over all items. "
+             "Pass rate is the mean of per-pack pass rates over answered items; its 95% interval pools the per-pack "
+             "Agresti-Coull variances, so the rate always lies inside it. "
              "Failed calls (timeouts, dead endpoints) are counted apart and never scored as answers.", "",
              "## Leaderboard", ""]
     header = ["#", "variant", "pass rate", "95% CI", "passed", "failed calls", *tasks,
@@ -72,7 +99,7 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
               "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB", "frontier"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for i, r in enumerate(leaderboard, 1):
-        lo, hi = wilson(int(r["n_passed"] or 0), int(r["n"] or 0))
+        lo, hi = r.get("ci_low"), r.get("ci_high")
         per_task = []
         for t in tasks:
             c = cells.get((r["variant"], t))
@@ -81,8 +108,8 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
         probe_gen = f"{_f(r['probe_gen_tps'])} / {_f(r['probe_client_decode_tps'])}" if r.get("probe_gen_tps") else "—"
         rss = _f(r["peak_rss_bytes"] / 1e6, 0) if r.get("peak_rss_bytes") else "—"
         lines.append("| " + " | ".join([
-            str(i), f"`{r['variant']}`", _f(100 * (r["pass_rate"] or 0), 1, "%"), f"{100 * lo:.0f}–{100 * hi:.0f}%",
-            f"{r['n_passed']}/{r['n']}", str(r["n_failed_calls"]), *per_task, _f(r["median_ttft_s"], 3),
+            str(i), f"`{r['variant']}`", _f(100 * r["pass_rate"], 1, "%") if r["pass_rate"] is not None else "—",
+            f"{100 * lo:.0f}–{100 * hi:.0f}%" if lo is not None else "—", f"{r['n_passed']}/{r['n_answered']}", str(r["n_failed_calls"]), *per_task, _f(r["median_ttft_s"], 3),
             _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]), _f(r.get("probe_prompt_tps")),
             probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "",
         ]) + " |")
@@ -97,6 +124,7 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
             lines.append(f"| `{r['variant']}` | " + " | ".join(cells) + " |")
         lines.append("")
     lines += list(sims)
+    lines += list(extra)
     lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
     for w in weights:
         how = w["origin"] + (f" from {w['derived_from']} (llama-quantize)" if w.get("derived_from") else "")

@@ -20,4 +20,4 @@ SELECT variant,
        count(pushback_flipped)::INTEGER AS pushback_probed,
        string_agg(DISTINCT stop_reason, ', ' ORDER BY stop_reason) AS stop_reasons,
        bool_or(isolation = 'none') AS without_isolation
-FROM sim_episodes WHERE canonical GROUP BY variant ORDER BY successes DESC, variant;
+FROM current_episodes GROUP BY variant ORDER BY successes DESC, variant;

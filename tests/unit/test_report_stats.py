@@ -18,7 +18,7 @@ def test_pareto_front():
 
 
 def test_render_lists_every_variant_with_counts():
-    lb = [{"variant": "m~Q4_1~cpu", "pass_rate": 0.5, "n_passed": 5, "n": 10, "n_failed_calls": 1, "median_ttft_s": 0.1,
+    lb = [{"variant": "m~Q4_1~cpu", "pass_rate": 0.5, "ci_low": 0.3, "ci_high": 0.7, "n_passed": 5, "n_answered": 10, "n": 11, "n_failed_calls": 1, "median_ttft_s": 0.1,
            "median_decode_tps": 100.0, "median_server_predicted_tps": 101.0, "probe_prompt_tps": 300.0, "probe_gen_tps": 110.0,
            "probe_client_decode_tps": 109.0, "bench_pp_tps": 350.0, "bench_tg_tps": 120.0, "perplexity": 23.1, "peak_rss_bytes": 2e8}]
     matrix = [{"variant": "m~Q4_1~cpu", "task": "reasonmath", "n": 10, "n_passed": 5, "n_failed_calls": 1, "pass_rate": 0.5}]

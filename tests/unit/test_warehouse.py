@@ -32,6 +32,9 @@ def test_failed_insert_rolls_back_the_delete(home):
 def test_views_compute_pass_rates(home):
     wh = WarehouseResource()
     wh.replace_partition("samples", {"variant": "a", "task": "t"}, [row("a", "t", "1"), row("a", "t", "2", False)])
+    # what the catalog holds (record_catalog_state writes these from the parsed catalog)
+    wh.replace_partitions([("catalog_members", {}, [{"kind": "variant", "name": "a"}, {"kind": "pack", "name": "t"}]),
+                           ("catalog_items", {}, [{"task": "t", "sample_id": "1"}, {"task": "t", "sample_id": "2"}])])
     (lb,) = wh.query("SELECT variant, pass_rate, n, n_passed FROM leaderboard")
     assert lb == {"variant": "a", "pass_rate": 0.5, "n": 2, "n_passed": 1}
 
