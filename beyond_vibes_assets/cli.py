@@ -18,8 +18,9 @@ from rich.markup import escape
 from . import stop_signals
 from .catalog.errors import ConfigError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a message piped to a file or a CI log stays one line instead of breaking mid-sentence at 80 columns
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 RESUME_HINT = "completed work is kept; run the same command again to resume"
 
 
@@ -351,6 +352,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return inspect_runs.main(args, console, _resources(args)["warehouse"])
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from .gate import cmd_baseline_save
+
+    return cmd_baseline_save(args, console, _resources(args)["warehouse"])
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from . import gate
+
+    return gate.cmd_gate(args, console, _resources(args)["warehouse"])
+
+
 def cmd_mlflow(args: argparse.Namespace) -> int:
     """The MLflow UI on 127.0.0.1 over this home's tracking store (one trace per agent episode)."""
     from .agent.traces import tracking_uri
@@ -435,6 +448,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", help="show this sample id in full")
     p.add_argument("--diff", nargs=2, metavar=("A", "B"), help="two run ids (or variant keys) to compare item by item")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    baseline = sub.add_parser("baseline", help="named snapshots of the current scores").add_subparsers(
+        dest="baseline_command", required=True)
+    p = baseline.add_parser("save", help="snapshot the current canonical scores and latency under NAME")
+    p.add_argument("name")
+    p.set_defaults(fn=cmd_baseline)
+    p = add("gate", cmd_gate, "compare the current scores with a baseline; exit 1 on any regression (for CI)")
+    p.add_argument("--baseline", required=True, help="a name saved with `baseline save`")
+    p.add_argument("--max-drop", dest="max_drop", type=float, default=10.0, help="pass-rate drop in points (default 10)")
+    p.add_argument("--max-latency-rise", dest="max_latency_rise", type=float, default=20.0,
+                   help="rise in median TTFT/latency, or fall in decode tok/s, in %% (default 20)")
+    p.add_argument("--no-sigma", dest="no_sigma", action="store_true", help="skip the sigma rule over score history")
     p = add("mlflow", cmd_mlflow, "open the MLflow UI (episode traces) on 127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p = add("ui", cmd_ui, "start `dagster dev` on this code location with the home instance")

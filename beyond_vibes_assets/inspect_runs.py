@@ -41,26 +41,46 @@ def diff_rows(a: dict, b: dict) -> list[dict[str, Any]]:
         ra, rb = a.get(key), b.get(key)
         va = None if ra is None else bool(ra["passed"])
         vb = None if rb is None else bool(rb["passed"])
-        if va != vb:
-            change = "only in B" if ra is None else "only in A" if rb is None else ("fixed" if vb else "regressed")
+        fa, fb = (ra or {}).get("failure_mode"), (rb or {}).get("failure_mode")
+        if va != vb or fa != fb:
+            change = ("only in B" if ra is None else "only in A" if rb is None
+                      else "call failed in B" if fb else "call failed in A" if fa  # not a wrong answer
+                      else "fixed" if vb else "regressed")
             out.append({"task": key[0], "sample_id": key[1], "change": change,
                         "a": (ra or {}).get("failure_mode") or (ra or {}).get("verdict_reason"),
                         "b": (rb or {}).get("failure_mode") or (rb or {}).get("verdict_reason")})
     return out
 
 
+def paired(a: dict, b: dict) -> dict[str, Any]:
+    """McNemar's exact test and the paired bootstrap over the items both sides answered (failed calls left out)."""
+    from .report.stats import compare_paired
+
+    keys = sorted(k for k in set(a) & set(b) if not a[k]["failure_mode"] and not b[k]["failure_mode"])
+    return compare_paired([(bool(a[k]["passed"]), bool(b[k]["passed"])) for k in keys])
+
+
+def paired_line(stats: dict[str, Any]) -> str:
+    return (f"paired over {stats['items']} items answered by both: B - A = {100 * stats['diff']:+.1f} points, "
+            f"95% bootstrap CI [{100 * stats['diff_low']:+.1f}, {100 * stats['diff_high']:+.1f}] (seed 0); "
+            f"McNemar exact p = {stats['p_mcnemar']:.3g} ({stats['a_only']} passed by A only, {stats['b_only']} by B only): "
+            f"{stats['verdict']}")
+
+
 def main(args, console, warehouse: WarehouseResource) -> int:
     if args.diff:
         a, b = (side(warehouse, k, args.pack) for k in args.diff)
         changes = diff_rows(a, b)
+        stats = paired(a, b)
         if args.json:
-            print(json.dumps(changes, indent=1, default=str))
+            print(json.dumps({"changes": changes, "paired": stats}, indent=1, default=str))
             return 0
         pa, pb = sum(bool(r["passed"]) for r in a.values()), sum(bool(r["passed"]) for r in b.values())
         console.print(escape(f"A {args.diff[0]}: {pa}/{len(a)} passed   B {args.diff[1]}: {pb}/{len(b)} passed"))
         for c in changes:
             console.print(escape(f"{c['change']:<10} {c['task']}/{c['sample_id']}  A: {c['a'] or 'pass'}  B: {c['b'] or 'pass'}"))
         console.print(f"{sum(c['change'] == 'regressed' for c in changes)} regressed, {sum(c['change'] == 'fixed' for c in changes)} fixed")
+        console.print(escape(paired_line(stats)))
         return 0
     where, params = _filters(args)
     if args.sample:

@@ -99,6 +99,12 @@ class ResolvedVariant:
         with self.serve(server, store, log_name, log) as running:
             yield Endpoint(running.base_url, running.slots, running.props, running)
 
+    def concurrency(self, requested: int | None = None) -> int:
+        """Requests in flight when this variant's answers are produced (engine slots, or the API model's cap),
+        whether or not a server runs now: the speed figures of stored answers were measured at it."""
+        width = self.variant.engine.parallel if self.variant.engine else self.variant.model.max_concurrency
+        return max(1, min(requested or width, width))
+
     def target(self, clients: LLMClientResource, endpoint: Endpoint, concurrency: int | None = None) -> Target:
         """The request target: the API as configured, or this run's llama-server (width ≤ its slots)."""
         model, v = self.variant.model, self.variant

@@ -121,15 +121,20 @@ class WarehouseResource(dg.ConfigurableResource):
         """Delete the partition's rows and insert the new ones in one transaction (no duplicates, no gap)."""
         return self.replace_partitions([(table, keys, rows)])
 
-    def replace_partitions(self, changes: Sequence[tuple[str, dict[str, Any], Sequence[dict[str, Any]]]]) -> int:
-        """Several (table, partition keys, rows) replacements in one connection and one transaction."""
+    def replace_partitions(self, changes: Sequence[tuple[str, dict[str, Any], Sequence[dict[str, Any]]]],
+                           appends: Sequence[tuple[str, Sequence[dict[str, Any]]]] = ()) -> int:
+        """Several (table, partition keys, rows) replacements, plus rows appended to append-only tables
+        (score_history), in one connection and one transaction: a result and its history land together."""
         with self.connect() as con:
             columns = [self._columns(con, table, keys, rows) for table, keys, rows in changes]
+            append_columns = [self._columns(con, table, {}, rows) for table, rows in appends]
             con.execute("BEGIN TRANSACTION")
             try:
                 for (table, keys, rows), cols in zip(changes, columns):
                     where = " AND ".join(f"{k} = ?" for k in keys) or "TRUE"  # no keys: the whole table
                     con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
+                    self._insert(con, table, cols, rows)
+                for (table, rows), cols in zip(appends, append_columns):
                     self._insert(con, table, cols, rows)
                 con.execute("COMMIT")
             except Exception:

@@ -29,6 +29,8 @@ from ..catalog.resource import CatalogResource
 from ..catalog_state import record_catalog_state
 from ..engine.manifest import run_manifest
 from ..engine_slot import engine_slot
+from ..history import load_at_start, pack_history_row
+from ..history_checks import check_specs, history_checks
 from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
@@ -83,6 +85,7 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     canonical = sampling == CANONICAL_SAMPLING
     store = ResponseStore.for_partition(resolved.key, pack.name)
     started = datetime.now(timezone.utc)
+    load = load_at_start()
     target = resolved.target(llm_clients, endpoint, config.concurrency)
     stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
                                  timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
@@ -90,16 +93,21 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     props = endpoint.props or {}
     # canonical and override runs of one partition live side by side: each replaces only its own rows
     sampling_key = json.dumps(sampling, sort_keys=True)
-    warehouse.replace_partitions([
-        ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
-        ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
-         [run_manifest(
+    manifest = run_manifest(
         run_id=run_id, asset="pack_results", variant=resolved.key, task=pack.name, model_sha256=resolved.model_sha256,
         engine_build=resolved.build_key,
         engine_version=props.get("build_info") or (resolved.build.server_version if resolved.build else None),
         server_props=props, sampling=sampling, canonical=canonical, started_at=started.isoformat(),
         finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached,
-        n_sent=stats.sent)])])
+        n_sent=stats.sent)
+    # canonical results append one history row in the same transaction (overrides stay out of history)
+    history = [pack_history_row(rows, manifest=manifest, task_fingerprint=pack.fingerprint,
+                                concurrency=resolved.concurrency(config.concurrency),
+                                probe_decode_tps=resolved.speed.decode_tps, load=load)] if canonical else []
+    warehouse.replace_partitions([
+        ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
+        ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
+         [manifest])], appends=[("score_history", history)])
     return stats, rows
 
 
@@ -131,7 +139,8 @@ def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], can
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
     check_specs=[dg.AssetCheckSpec("every_item_once", asset="pack_results",
-                                   description="Every pack item of the run's partitions has exactly one stored, scored row.")],
+                                   description="Every pack item of the run's partitions has exactly one stored, scored row."),
+                 *check_specs("pack_results", speed=True)],
     description="One record per pack item: prompt, raw response, tokens, TTFT, tok/s, verdict, failure mode.",
 )
 def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catalog: CatalogResource,
@@ -187,6 +196,8 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
     complete = all(c["rows"] == c["unique"] == c["items"] for c in coverage.values())
     yield dg.AssetCheckResult(check_name="every_item_once", passed=complete,
                               metadata={"partitions": dg.MetadataValue.json(coverage)})
+    scored = [tuple(reversed(k.split("|"))) for k in coverage]  # "task|variant" -> (variant, task)
+    yield from history_checks(warehouse, "pack_results", "pack", scored, speed=True)
     if failed:
         raise dg.Failure(description=f"{len(failed)} of {len(keys)} partition(s) failed (the other "
                                      f"{len(keys) - len(failed)} are materialized):\n"

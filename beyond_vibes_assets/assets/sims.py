@@ -10,6 +10,7 @@ each partition is materialized as it completes.
 
 import asyncio
 import contextlib
+import json
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -30,7 +31,10 @@ from ..agent.episodes import add_trace, episode_key, episode_rows, episode_store
 from ..catalog.resource import CatalogResource
 from ..catalog.sims import Sim
 from ..catalog_state import record_catalog_state
+from ..engine.manifest import harness_commit
 from ..engine_slot import engine_slot
+from ..history import load_at_start, sim_history_row
+from ..history_checks import check_specs, history_checks
 from ..partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import resolve_variant
 from ..runner import progress as progress_hooks
@@ -113,7 +117,8 @@ def _kept(record: dict[str, Any]) -> bool:
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
     check_specs=[dg.AssetCheckSpec("every_episode_once", asset="sim_episodes",
-                                   description="Each requested episode has exactly one stored, scored row.")],
+                                   description="Each requested episode has exactly one stored, scored row."),
+                 *check_specs("sim_episodes", speed=False)],
     description="Agent episodes in a sandboxed copy of each sim's repository: every step, the diff, criteria, time split.",
 )
 def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalog: CatalogResource,
@@ -121,10 +126,12 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                  warehouse: WarehouseResource) -> Iterator[Any]:
     keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
     record_catalog_state(warehouse, catalog)
+    load = load_at_start()
     sampling = sampling_for(config)
     canonical = sampling == CANONICAL_SAMPLING and config.repeats == 1 and not config.vars
     failed: dict[str, str] = {}
     coverage: dict[str, dict[str, int]] = {}
+    scored_sims: list[tuple[str, str]] = []
     for variant_key, names in group_by_variant(keys, "sim").items():
         sims: dict[str, Sim] = {}
         for name in names:
@@ -157,6 +164,10 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                 pi_options = {"base_url": f"{endpoint.base_url}/v1", "model_id": resolved.key,
                               "context_window": engine.ctx_size // max(1, engine.parallel)} if engine else None
                 asyncio.run(_run_all(todo, variant_key, target, sampling, extra, config, context, pi_options))
+        commit, dirty = harness_commit()
+        manifest = {"harness_commit": commit, "harness_dirty": dirty, "model_sha256": resolved.model_sha256,
+                    "engine_build": resolved.build_key, "run_id": context.run_id,
+                    "sampling_params": json.dumps(sampling, sort_keys=True)}
         for name, sim in sims.items():
             store = episode_store(variant_key, name)
             for record in [r for r in store.latest_by_key().values() if "trace_id" not in r]:
@@ -166,11 +177,15 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
                 rows, steps, wanted = _score_partition(sim, variant_key, resolved, config, sampling, canonical)
                 # canonical and override runs of a partition sit side by side, as for packs: each replaces its own
                 where = {"variant": variant_key, "sim": name, "canonical": canonical}
-                warehouse.replace_partitions([("sim_episodes", where, rows), ("sim_steps", where, steps)])
+                history = [sim_history_row(rows, variant=variant_key, sim=name, fingerprint=sim.fingerprint,
+                                           manifest=manifest, load=load)] if canonical and rows else []
+                warehouse.replace_partitions([("sim_episodes", where, rows), ("sim_steps", where, steps)],
+                                             appends=[("score_history", history)])
             except Exception as exc:  # noqa: BLE001
                 failed[str(partition)] = f"{type(exc).__name__}: {exc}"
                 continue
             coverage[str(partition)] = {"rows": len(rows), "wanted": wanted}
+            scored_sims.append((variant_key, name))
             yield partition_materialization(context, partition, {
                 "episodes": len(rows), "success": sum(r["success"] for r in rows),
                 "criteria_passed": sum(r["criteria_passed"] for r in rows),
@@ -182,6 +197,7 @@ def sim_episodes(context: dg.AssetExecutionContext, config: SimRunConfig, catalo
     yield dg.AssetCheckResult(check_name="every_episode_once",
                               passed=all(c["rows"] == c["wanted"] for c in coverage.values()),
                               metadata={"partitions": dg.MetadataValue.json(coverage)})
+    yield from history_checks(warehouse, "sim_episodes", "sim", scored_sims, speed=False)
     if failed:
         raise dg.Failure(description=f"{len(failed)} of {len(keys)} partition(s) failed (the others are materialized):\n"
                                      + "\n".join(f"  {k}: {v[:500]}" for k, v in failed.items()))

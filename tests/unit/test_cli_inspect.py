@@ -25,5 +25,10 @@ def test_inspect_lists_shows_and_diffs(home, capsys):
     out = capsys.readouterr().out
     assert "question 2" in out and "answer 2" in out and "FAIL" in out
     assert main(["inspect", "--diff", "a~q~e", "r2", "--json"]) == 0
-    changes = {c["sample_id"]: c["change"] for c in json.loads(capsys.readouterr().out)}
-    assert changes == {"1": "regressed", "2": "fixed"}
+    out = json.loads(capsys.readouterr().out)
+    assert {c["sample_id"]: c["change"] for c in out["changes"]} == {"1": "call failed in B", "2": "fixed"}
+    # the paired statistics leave out item 1: B's call failed (a timeout is not a wrong answer)
+    assert out["paired"]["items"] == 1 and out["paired"]["b_only"] == 1 and out["paired"]["diff"] == 1.0
+    assert main(["inspect", "--diff", "a~q~e", "b~q~e"]) == 0
+    text = capsys.readouterr().out
+    assert "McNemar exact p = 1 " in text and "no detectable difference" in text and "95% bootstrap CI [+100.0, +100.0]" in text

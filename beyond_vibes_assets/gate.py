@@ -1,0 +1,63 @@
+"""`beyond-vibes baseline save NAME` and `beyond-vibes gate --baseline NAME`: the CI form of "did it get worse?".
+
+`gate` prints every regression as a table and exits 1 if there is one, 0 otherwise: a rate down more than
+`--max-drop` points against the baseline, a latency up (or decode speed down) more than `--max-latency-rise` %,
+a scored partition that vanished, and (unless `--no-sigma`) the sigma rule over each variant x task's history.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from .history import gate_regressions, latest_regressions, save_baseline
+
+
+def cmd_baseline_save(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
+    n = save_baseline(warehouse, args.name)
+    if not n:
+        console.print("no current canonical scores to save: run packs or sims first")
+        return 1
+    console.print(f"baseline {args.name!r} saved: {n} variant x task score(s)")
+    return 0
+
+
+def _fmt(value: Any, field: str) -> str:
+    if value is None:
+        return "—"
+    if field == "rate":
+        return f"{100 * value:.1f}%"
+    return f"{value:.3g}"
+
+
+def cmd_gate(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
+    baseline = warehouse.query("SELECT * FROM baselines WHERE baseline = ?", [args.baseline], read_only=True)
+    if not baseline:
+        names = [r["baseline"] for r in warehouse.query("SELECT DISTINCT baseline FROM baselines ORDER BY 1", read_only=True)]
+        console.print(f"no baseline {args.baseline!r}; saved baselines: {', '.join(names) or 'none'} "
+                      f"(save one with `beyond-vibes baseline save {args.baseline}`)")
+        return 2
+    current = warehouse.query("SELECT * FROM current_scores", read_only=True)
+    found = gate_regressions(baseline, current, max_drop=args.max_drop, max_latency_rise=args.max_latency_rise)
+    if not args.no_sigma:
+        history = warehouse.query("SELECT * FROM score_history", read_only=True)
+        found += [{**r, "was": r["mean"], "now": r["rate"],
+                   "detail": f"{r['drop'] * 100:.1f} points below its mean of {r['points']} earlier runs "
+                             f"(threshold {100 * r['threshold']:.1f}%)"} for r in latest_regressions(history)]
+        found = [r for r in found if r["rule"] != "sigma" or (r["kind"], r["variant"], r["task"]) in
+                 {(c["kind"], c["variant"], c["task"]) for c in current}]
+    if not found:
+        console.print(f"gate passed: {len(current)} current score(s) against baseline {args.baseline!r} "
+                      f"(max drop {args.max_drop:g} points, max latency rise {args.max_latency_rise:g}%)")
+        return 0
+    table = Table(title=f"{len(found)} regression(s) against baseline {args.baseline!r}")
+    for col in ("kind", "variant", "task", "rule", "was", "now", "detail"):
+        table.add_column(col)
+    for r in found:
+        field = "rate" if r["rule"] in ("rate", "sigma", "missing") else r["rule"]
+        table.add_row(r["kind"], r["variant"], r["task"], r["rule"], _fmt(r["was"], field), _fmt(r["now"], field),
+                      r["detail"])
+    console.print(table)
+    return 1

@@ -1,0 +1,153 @@
+"""Score history, the sigma regression rule, slowed-run flags and baselines: "did my last change make it worse?".
+
+`score_history` gets one row per canonical materialization of a scored partition and is never rewritten;
+the sigma rule judges the newest row of a variant x task against its own earlier rows. Baselines are named
+snapshots of the current scores; `gate` compares the current scores with one and lists every regression.
+Failed calls (timeouts, dead endpoints) are not answers: rates here are over answered items only.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from .report.stats import sigma_regression, wilson
+
+# A run whose decode speed, scaled by its concurrency, falls below this share of the variant's probe was
+# slowed by something else on the machine (measured: 2 slots give ~1.0-1.2, 1 slot ~0.95; heavy contention ~0.15).
+TRUSTED_SPEED_SHARE = float(os.environ.get("BEYOND_VIBES_TRUSTED_SPEED_SHARE", "0.5"))
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return statistics.median(kept) if kept else None
+
+
+def load_at_start() -> float | None:
+    """The machine's 1-minute load average per CPU, recorded beside each history row."""
+    try:
+        return round(os.getloadavg()[0] / (os.cpu_count() or 1), 3)
+    except OSError:
+        return None
+
+
+def decode_vs_probe(median_decode_tps: float | None, concurrency: int, probe_decode_tps: float | None) -> float | None:
+    """Run decode speed relative to the probe's single-stream speed; concurrent streams share the machine,
+    so the per-request figure is scaled by the concurrency the answers were produced at."""
+    if not median_decode_tps or not probe_decode_tps:
+        return None
+    return round(median_decode_tps * max(1, concurrency) / probe_decode_tps, 3)
+
+
+def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any], task_fingerprint: str | None,
+                     concurrency: int, probe_decode_tps: float | None, load: float | None) -> dict[str, Any]:
+    """The `score_history` row for one scored pack partition (rows = its `samples` rows)."""
+    answered = [r for r in rows if not r.get("failure_mode")]
+    passed = sum(1 for r in answered if r.get("passed"))
+    lo, hi = wilson(passed, len(answered))
+    decode = _median(r.get("decode_tps") for r in answered)
+    ratio = decode_vs_probe(decode, concurrency, probe_decode_tps)
+    first = rows[0] if rows else {}
+    return {
+        "kind": "pack", "variant": manifest["variant"], "model": first.get("model"), "quant": first.get("quant"),
+        "engine": first.get("engine"), "task": manifest["task"], "n": len(rows), "n_answered": len(answered),
+        "n_passed": passed, "n_failed_calls": len(rows) - len(answered),
+        "rate": passed / len(answered) if answered else None, "ci_low": lo, "ci_high": hi,
+        "median_ttft_s": _median(r.get("ttft_s") for r in answered),
+        "median_latency_s": _median(r.get("latency_s") for r in answered), "median_decode_tps": decode,
+        "decode_vs_probe": ratio, "slowed": ratio is not None and ratio < TRUSTED_SPEED_SHARE, "load_at_start": load,
+        **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id")},
+        "task_fingerprint": task_fingerprint, "sampling_params": manifest.get("sampling_params"),
+        "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+    }
+
+
+def sim_history_row(rows: Sequence[dict[str, Any]], *, variant: str, sim: str, fingerprint: str | None,
+                    manifest: dict[str, Any], load: float | None) -> dict[str, Any]:
+    """The `score_history` row for one scored sim partition (rows = its `sim_episodes` rows)."""
+    answered = [r for r in rows if r.get("stop_reason") != "endpoint_failure"]
+    passed = sum(1 for r in answered if r.get("success"))
+    lo, hi = wilson(passed, len(answered))
+    first = rows[0] if rows else {}
+    return {
+        "kind": "sim", "variant": variant, "model": first.get("model"), "quant": first.get("quant"),
+        "engine": first.get("engine"), "task": sim, "n": len(rows), "n_answered": len(answered), "n_passed": passed,
+        "n_failed_calls": len(rows) - len(answered), "rate": passed / len(answered) if answered else None,
+        "ci_low": lo, "ci_high": hi, "median_latency_s": _median(r.get("wall_s") for r in answered),
+        "load_at_start": load, "task_fingerprint": fingerprint,
+        **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id",
+                                        "sampling_params")},
+        "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+    }
+
+
+def sigma_flags(history: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, int], dict[str, Any]]:
+    """Every history point judged against the points before it: {(kind, variant, task, index): regression}."""
+    series: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in sorted(history, key=lambda r: r["recorded_at"]):
+        series[(row["kind"], row["variant"], row["task"])].append(row)
+    flags = {}
+    for (kind, variant, task), rows in series.items():
+        for i, row in enumerate(rows):
+            earlier = [r["rate"] for r in rows[:i] if r["rate"] is not None]
+            if row["rate"] is None:
+                continue
+            found = sigma_regression(earlier, row["rate"], int(row["n_answered"] or 0))
+            if found:
+                flags[(kind, variant, task, i)] = found
+    return flags
+
+
+def latest_regressions(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sigma-rule regressions of the newest point of each variant x task (what the check and `gate` report)."""
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    for row in history:
+        counts[(row["kind"], row["variant"], row["task"])] += 1
+    return [{"rule": "sigma", "kind": k, "variant": v, "task": t, **found}
+            for (k, v, t, i), found in sigma_flags(history).items() if i == counts[(k, v, t)] - 1]
+
+
+def gate_regressions(baseline: Sequence[dict[str, Any]], current: Sequence[dict[str, Any]], *,
+                     max_drop: float = 10.0, max_latency_rise: float = 20.0) -> list[dict[str, Any]]:
+    """Current scores against a baseline: a rate down more than `max_drop` points, a median TTFT or latency up
+    more than `max_latency_rise` %, a decode speed down more than that %, or a scored partition gone."""
+    now = {(r["kind"], r["variant"], r["task"]): r for r in current}
+    found = []
+    for base in baseline:
+        key = (base["kind"], base["variant"], base["task"])
+        cur = now.get(key)
+        where = {"kind": key[0], "variant": key[1], "task": key[2]}
+        if cur is None:
+            found.append({**where, "rule": "missing", "was": base["rate"], "now": None, "detail": "no current score"})
+            continue
+        if base["rate"] is not None and cur["rate"] is not None and 100 * (base["rate"] - cur["rate"]) > max_drop:
+            found.append({**where, "rule": "rate", "was": base["rate"], "now": cur["rate"],
+                          "detail": f"pass rate down {100 * (base['rate'] - cur['rate']):.1f} points (max {max_drop:g})"})
+        for field, label in (("median_ttft_s", "TTFT"), ("median_latency_s", "latency")):
+            was, new = base.get(field), cur.get(field)
+            if was and new and 100 * (new / was - 1) > max_latency_rise:
+                found.append({**where, "rule": field, "was": was, "now": new,
+                              "detail": f"median {label} up {100 * (new / was - 1):.0f}% (max {max_latency_rise:g}%)"})
+        was, new = base.get("median_decode_tps"), cur.get("median_decode_tps")
+        if was and new and 100 * (1 - new / was) > max_latency_rise:
+            found.append({**where, "rule": "median_decode_tps", "was": was, "now": new,
+                          "detail": f"decode tok/s down {100 * (1 - new / was):.0f}% (max {max_latency_rise:g}%)"})
+    return found
+
+
+def save_baseline(warehouse: Any, name: str) -> int:
+    """Snapshot the current canonical scores and latency under `name` (replacing a baseline of that name)."""
+    from .engine.manifest import harness_commit
+
+    commit, dirty = harness_commit()
+    rows = [{**{k: r[k] for k in ("kind", "variant", "task", "n_answered", "n_passed", "rate", "median_ttft_s",
+                                  "median_latency_s", "median_decode_tps")},
+             "baseline": name, "harness_commit": commit + ("-dirty" if dirty else ""),
+             "saved_at": datetime.now(timezone.utc).replace(tzinfo=None)}
+            for r in warehouse.query("SELECT * FROM current_scores")]
+    warehouse.replace_partition("baselines", {"baseline": name}, rows)
+    return len(rows)

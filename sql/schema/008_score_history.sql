@@ -1,0 +1,32 @@
+-- Append-only: one row per canonical materialization of a scored partition (a pack or a sim for one variant).
+-- Never replaced or deleted by a re-run (samples and sim_episodes keep replace-a-partition); regressions are
+-- judged against a variant x task's own history here.
+CREATE TABLE IF NOT EXISTS score_history (
+    kind VARCHAR NOT NULL,              -- pack | sim
+    variant VARCHAR NOT NULL,
+    model VARCHAR,
+    quant VARCHAR,
+    engine VARCHAR,
+    task VARCHAR NOT NULL,
+    n INTEGER,                          -- items (episodes) in the partition
+    n_answered INTEGER,                 -- without failed calls (timeouts, dead endpoints): the rate's denominator
+    n_passed INTEGER,
+    n_failed_calls INTEGER,
+    rate DOUBLE,
+    ci_low DOUBLE,                      -- 95% Wilson interval of the rate
+    ci_high DOUBLE,
+    median_ttft_s DOUBLE,
+    median_latency_s DOUBLE,
+    median_decode_tps DOUBLE,
+    decode_vs_probe DOUBLE,             -- median decode tok/s x concurrency / probe decode tok/s (1 = as probed)
+    slowed BOOLEAN,                     -- decode_vs_probe below the trusted share: the figures are suspect
+    load_at_start DOUBLE,               -- 1-minute load average / CPU count when the run started
+    harness_commit VARCHAR,
+    harness_dirty BOOLEAN,
+    model_sha256 VARCHAR,
+    engine_build VARCHAR,
+    task_fingerprint VARCHAR,
+    sampling_params VARCHAR,
+    run_id VARCHAR,
+    recorded_at TIMESTAMP NOT NULL
+);
