@@ -1,45 +1,38 @@
-"""The report as a self-contained HTML page, from the same Markdown (headings, paragraphs, pipe tables)."""
+"""The report as one self-contained HTML page: plots as inline SVG, tables from the same Markdown (markdown-it)."""
 
 from __future__ import annotations
 
-import html
-import re
+from pathlib import Path
+from typing import Any
 
-from ..scoring.tables import is_separator, pipe_rows
+import jinja2
+from markdown_it import MarkdownIt
 
-STYLE = ("body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1600px}table{border-collapse:collapse;margin:1em 0}"
-         "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}td:nth-child(2){text-align:left}"
-         "code{font-size:12px}")
+from . import plots
 
-
-def _inline(text: str) -> str:
-    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+TEMPLATES = Path(__file__).parent / "templates"
 
 
-def markdown_to_html(markdown: str, title: str = "Beyond Vibes report") -> str:
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-           f"<style>{STYLE}</style></head><body>"]
-    rows: list[list[str]] = []
+def markdown_to_html(markdown: str) -> str:
+    """CommonMark with pipe tables; raw HTML in the Markdown is escaped, never passed through."""
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
 
-    def flush() -> None:
-        if rows:
-            head, body = rows[0], [r for r in rows[1:] if not is_separator(r)]
-            out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>")
-            out.extend("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
-            out.append("</table>")
-            rows.clear()
 
-    for line in markdown.splitlines():
-        cells = pipe_rows(line)
-        if cells:
-            rows.append(cells[0])
-            continue
-        flush()
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{_inline(line.lstrip('#').strip())}</h{level}>")
-        elif line.strip():
-            out.append(f"<p>{_inline(line)}</p>")
-    flush()
-    out.append("</body></html>")
-    return "\n".join(out)
+def figures(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The plots that have something to draw, each with an id the browser test looks for."""
+    labels = data.get("labels", {})
+    made = [
+        ("frontier", "Quality vs speed", plots.frontier(data["leaderboard"], labels)),
+        ("pack-rates", "Per-pack pass rates", plots.pack_rates(data["matrix"], labels)),
+        ("latency", "Latency distributions", plots.latency(data.get("items", ()), labels)),
+        ("history", "History and regressions", plots.history(data.get("history", ()), set(data.get("flagged", {})), labels)),
+        ("archetypes", "Simulations per archetype", plots.archetypes(data.get("by_archetype", ()), labels)),
+    ]
+    return [{"id": i, "title": t, "svg": svg} for i, t, svg in made if svg]
+
+
+def render_html(markdown: str, data: dict[str, Any], title: str = "Beyond Vibes report") -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"]))
+    return env.get_template("report.html.j2").render(
+        title=title, manifest=data["manifest"], figures=figures(data),
+        body=markdown_to_html(markdown.removeprefix(f"# {title}\n")))  # the page has its own title

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..catalog.quants import bounded_by
 from .stats import pareto_front, wilson
 
 
@@ -81,9 +82,66 @@ def render_retired(rows: Sequence[dict]) -> list[str]:
     return lines + [""]
 
 
-def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequence[dict], failures: Sequence[dict],
-           manifest: dict[str, Any], difficulty: Sequence[dict] = (), sims: Sequence[str] = (),
-           extra: Sequence[str] = ()) -> str:
+def render_latency(rows: Sequence[dict], labels: dict[str, str]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## Latency distributions", "", "Answered calls of canonical runs; tail percentiles beside the medians.", "",
+             "| variant | calls | TTFT s p50 / p90 / p99 | latency s p50 / p90 / p99 | decode tok/s p50 / p10 / p1 |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| `{labels.get(r['variant'], r['variant'])}` | {r['n']} | "
+                     f"{_f(r['ttft_p50'], 3)} / {_f(r['ttft_p90'], 3)} / {_f(r['ttft_p99'], 3)} | "
+                     f"{_f(r['latency_p50'], 2)} / {_f(r['latency_p90'], 2)} / {_f(r['latency_p99'], 2)} | "
+                     f"{_f(r['decode_tps_p50'])} / {_f(r['decode_tps_p10'])} / {_f(r['decode_tps_p01'])} |")
+    return lines + [""]
+
+
+def render_paired(results: Sequence[dict], labels: dict[str, str]) -> list[str]:
+    if not results:
+        return []
+    lines = ["## Paired comparisons", "", "Same items, answered by both (failed calls left out). B - A in points with a "
+             "95% paired bootstrap interval (seed 0) and McNemar's exact test; a difference is called only when the "
+             "interval excludes 0 and p < 0.05.", "",
+             "| A (reference) | B | why | items | A only / B only | B - A | 95% CI | McNemar p | verdict |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| `{labels.get(r['a'], r['a'])}` | `{labels.get(r['b'], r['b'])}` | {r['why']} | {r['items']} | "
+                     f"{r['a_only']} / {r['b_only']} | {100 * r['diff']:+.1f} | "
+                     f"{100 * r['diff_low']:+.1f} – {100 * r['diff_high']:+.1f} | {r['p_mcnemar']:.3g} | {r['verdict']} |")
+    return lines + [""]
+
+
+def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) -> list[str]:
+    """One line per current variant x task: how many canonical runs, the latest rate, the mean before it."""
+    if not rows:
+        return []
+    series: dict[tuple[str, str, str], list[dict]] = {}
+    for r in sorted(rows, key=lambda r: r["recorded_at"]):
+        series.setdefault((r["kind"], r["variant"], r["task"]), []).append(r)
+    lines = ["## History and regressions", "", "Every canonical run appends a row to `score_history`. A run more than "
+             "2σ below the mean of its own earlier runs (at least 3; σ floored at the binomial standard error) is a "
+             "regression. `beyond-vibes gate --baseline NAME` is the same question for CI.", "",
+             "| variant | kind | task | runs | latest | mean before | latest run | flag |", "|---|---|---|---|---|---|---|---|"]
+    for (kind, variant, task), pts in sorted(series.items()):
+        last = pts[-1]
+        earlier = [p["rate"] for p in pts[:-1] if p["rate"] is not None]
+        mean = sum(earlier) / len(earlier) if earlier else None
+        flags = []
+        if (kind, variant, task, len(pts) - 1) in flagged:
+            flags.append("REGRESSION")
+        if last.get("slowed"):
+            flags.append(f"⚠ slowed ({_f(last['decode_vs_probe'], 2)}× probe)")
+        latest = f"{last['n_passed']}/{last['n_answered']}" + (f" ({100 * last['rate']:.0f}%)" if last["rate"] is not None else "")
+        lines.append(f"| `{labels.get(variant, variant)}` | {kind} | {task} | {len(pts)} | {latest} | "
+                     f"{_f(100 * mean if mean is not None else None, 0, '%')} | {last['recorded_at']:%Y-%m-%d %H:%M} | "
+                     f"{', '.join(flags)} |")
+    return lines + [""]
+
+
+def render(data: dict[str, Any]) -> str:
+    """The Markdown report from the gathered rows (report/data.py): terminals, PR comments, and the HTML body."""
+    leaderboard, matrix, labels = data["leaderboard"], data["matrix"], data.get("labels", {})
+    manifest, slowed = data["manifest"], data.get("slowed", {})
     tasks = sorted({r["task"] for r in matrix})
     cells = {(r["variant"], r["task"]): r for r in matrix}
     front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
@@ -96,44 +154,63 @@ def render(leaderboard: Sequence[dict], matrix: Sequence[dict], weights: Sequenc
              "## Leaderboard", ""]
     header = ["#", "variant", "pass rate", "95% CI", "passed", "failed calls", *tasks,
               "TTFT s (median)", "decode tok/s client", "decode tok/s server", "probe prefill tok/s",
-              "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB", "frontier"]
+              "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB", "frontier", "trust"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for i, r in enumerate(leaderboard, 1):
         lo, hi = r.get("ci_low"), r.get("ci_high")
         per_task = []
         for t in tasks:
             c = cells.get((r["variant"], t))
-            per_task.append(f"{c['n_passed']}/{c['n']}" if c else "—")
+            mark = " ⚠" if (r["variant"], t) in slowed else ""
+            per_task.append(f"{c['n_passed']}/{c['n_answered']}{mark}" if c else "—")
         bench = f"{_f(r['bench_pp_tps'], 0)} / {_f(r['bench_tg_tps'], 0)}" if r.get("bench_pp_tps") else "—"
         probe_gen = f"{_f(r['probe_gen_tps'])} / {_f(r['probe_client_decode_tps'])}" if r.get("probe_gen_tps") else "—"
         rss = _f(r["peak_rss_bytes"] / 1e6, 0) if r.get("peak_rss_bytes") else "—"
+        trust = [f"⚠ slowed during {', '.join(sorted(t for v, t in slowed if v == r['variant']))}"] if any(
+            v == r["variant"] for v, _ in slowed) else []
+        if r["variant"] in data.get("bounded", {}):
+            trust.append(f"quality bounded by its {data['bounded'][r['variant']]} source")
         lines.append("| " + " | ".join([
-            str(i), f"`{r['variant']}`", _f(100 * r["pass_rate"], 1, "%") if r["pass_rate"] is not None else "—",
-            f"{100 * lo:.0f}–{100 * hi:.0f}%" if lo is not None else "—", f"{r['n_passed']}/{r['n_answered']}", str(r["n_failed_calls"]), *per_task, _f(r["median_ttft_s"], 3),
+            str(i), f"`{labels.get(r['variant'], r['variant'])}`",
+            _f(100 * r["pass_rate"], 1, "%") if r["pass_rate"] is not None else "—",
+            f"{100 * lo:.0f}–{100 * hi:.0f}%" if lo is not None else "—", f"{r['n_passed']}/{r['n_answered']}",
+            str(r["n_failed_calls"]), *per_task, _f(r["median_ttft_s"], 3),
             _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]), _f(r.get("probe_prompt_tps")),
-            probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "",
+            probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "", "; ".join(trust),
         ]) + " |")
-    lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster).", ""]
+    lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster). "
+              "⚠ = decode speed during the run fell below the trusted share of the variant's probe: something else "
+              "slowed the machine, so its speed figures (and any timeouts) are suspect. "
+              "\"(≤ Qx source)\" = a quant derived upward from a lower-precision file: its quality is bounded by "
+              "that source.", ""]
+    difficulty = data.get("difficulty", ())
     if difficulty:
         levels = [lv for lv in ("easy", "medium", "hard") if any(d["difficulty"] == lv for d in difficulty)]
         by = {(d["variant"], d["difficulty"]): d for d in difficulty}
         lines += ["## By difficulty", "", "| variant | " + " | ".join(levels) + " |", "|---|" + "---|" * len(levels)]
         for r in leaderboard:
-            cells = [f"{by[(r['variant'], lv)]['n_passed']}/{by[(r['variant'], lv)]['n']}" if (r["variant"], lv) in by else "—"
-                     for lv in levels]
-            lines.append(f"| `{r['variant']}` | " + " | ".join(cells) + " |")
+            row = [f"{by[(r['variant'], lv)]['n_passed']}/{by[(r['variant'], lv)]['n']}" if (r["variant"], lv) in by else "—"
+                   for lv in levels]
+            lines.append(f"| `{labels.get(r['variant'], r['variant'])}` | " + " | ".join(row) + " |")
         lines.append("")
-    lines += list(sims)
-    lines += list(extra)
+    lines += render_latency(data.get("latency", ()), labels)
+    lines += render_paired(data.get("paired", ()), labels)
+    lines += render_history(data.get("history", ()), data.get("flagged", {}), labels)
+    lines += list(data.get("sims", ()))
     lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
-    for w in weights:
+    for w in data.get("weights", ()):
         how = w["origin"] + (f" from {w['derived_from']} (llama-quantize)" if w.get("derived_from") else "")
+        if bounded_by(w["quant"] or "", w.get("derived_from")):
+            how += f"; quality bounded by its {w['derived_from']} source"
         lines.append(f"| `{w['weights_key']}` | {how} | `{w['sha256'][:16]}` | {w['size_bytes'] / 1e6:.1f} | {w['file_type']} |")
+    failures = data.get("failures", ())
     if failures:
         lines += ["", "## Failed calls", "", "| variant | failure mode | count |", "|---|---|---|"]
         lines += [f"| `{f['variant']}` | {f['failure_mode']} | {f['n']} |" for f in failures]
-    lines += ["", "## Reproduce", "",
-              "Every figure comes from rows in the warehouse (`samples`, `probes`, `runs`, `weights`); "
+    lines.append("")
+    lines += list(data.get("extra", ()))
+    lines += ["## Reproduce", "",
+              "Every figure comes from rows in the warehouse (`samples`, `probes`, `runs`, `weights`, `score_history`); "
               "the `runs` table records the harness commit, model sha256, engine build, server props and sampling "
               "parameters of each (variant, pack) result.", ""]
     return "\n".join(lines)

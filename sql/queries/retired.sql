@@ -16,6 +16,7 @@ SELECT 'item', s.task, NULL, s.variant, s.task, 'pack', count(*)::BIGINT,
 FROM samples s
 WHERE s.canonical
   AND EXISTS (SELECT 1 FROM catalog_members m WHERE m.kind = 'pack' AND m.name = s.task AND m.retired_at IS NULL)
+  AND EXISTS (SELECT 1 FROM catalog_members m WHERE m.kind = 'variant' AND m.name = s.variant AND m.retired_at IS NULL)
   AND NOT EXISTS (SELECT 1 FROM catalog_items i WHERE i.task = s.task AND i.sample_id = s.sample_id)
 GROUP BY ALL
 ORDER BY 3 DESC NULLS LAST, 1, 2, 4, 5;

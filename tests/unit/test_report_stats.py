@@ -18,25 +18,33 @@ def test_pareto_front():
 
 
 def test_render_lists_every_variant_with_counts():
-    lb = [{"variant": "m~Q4_1~cpu", "pass_rate": 0.5, "ci_low": 0.3, "ci_high": 0.7, "n_passed": 5, "n_answered": 10, "n": 11, "n_failed_calls": 1, "median_ttft_s": 0.1,
+    lb = [{"variant": "m~Q8_0~cpu", "model": "m", "quant": "Q8_0", "pass_rate": 0.5, "ci_low": 0.3, "ci_high": 0.7,
+           "n_passed": 5, "n_answered": 10, "n": 11, "n_failed_calls": 1, "median_ttft_s": 0.1,
            "median_decode_tps": 100.0, "median_server_predicted_tps": 101.0, "probe_prompt_tps": 300.0, "probe_gen_tps": 110.0,
            "probe_client_decode_tps": 109.0, "bench_pp_tps": 350.0, "bench_tg_tps": 120.0, "perplexity": 23.1, "peak_rss_bytes": 2e8}]
-    matrix = [{"variant": "m~Q4_1~cpu", "task": "reasonmath", "n": 10, "n_passed": 5, "n_failed_calls": 1, "pass_rate": 0.5}]
-    weights = [{"weights_key": "m~Q8_0", "origin": "derived", "derived_from": "Q4_1", "sha256": "ab" * 32, "size_bytes": 1e8, "file_type": "Q8_0"}]
-    difficulty = [{"variant": "m~Q4_1~cpu", "difficulty": "easy", "n": 4, "n_passed": 4},
-                  {"variant": "m~Q4_1~cpu", "difficulty": "hard", "n": 6, "n_passed": 1}]
-    text = render(lb, matrix, weights, [{"variant": "m~Q4_1~cpu", "failure_mode": "timeout", "n": 1}], {"harness_commit": "abc"},
-                  difficulty)
-    assert "## By difficulty" in text and "| `m~Q4_1~cpu` | 4/4 | 1/6 |" in text
-    assert "`m~Q4_1~cpu`" in text and "5/10" in text and "derived from Q4_1" in text and "timeout" in text and "★" in text
+    matrix = [{"variant": "m~Q8_0~cpu", "task": "reasonmath", "n": 11, "n_answered": 10, "n_passed": 5, "n_failed_calls": 1,
+               "pass_rate": 0.5}]
+    weights = [{"weights_key": "m~Q8_0", "model": "m", "quant": "Q8_0", "origin": "derived", "derived_from": "Q4_1",
+                "sha256": "ab" * 32, "size_bytes": 1e8, "file_type": "Q8_0"}]
+    difficulty = [{"variant": "m~Q8_0~cpu", "difficulty": "easy", "n": 4, "n_passed": 4},
+                  {"variant": "m~Q8_0~cpu", "difficulty": "hard", "n": 6, "n_passed": 1}]
+    data = {"leaderboard": lb, "matrix": matrix, "weights": weights, "difficulty": difficulty,
+            "failures": [{"variant": "m~Q8_0~cpu", "failure_mode": "timeout", "n": 1}], "manifest": {"harness_commit": "abc"},
+            "slowed": {("m~Q8_0~cpu", "reasonmath"): 0.2}, "bounded": {"m~Q8_0~cpu": "Q4_1"},
+            "labels": {"m~Q8_0~cpu": "m~Q8_0~cpu (≤ Q4_1 source)"}}
+    text = render(data)
+    assert "## By difficulty" in text and "| `m~Q8_0~cpu (≤ Q4_1 source)` | 4/4 | 1/6 |" in text
+    assert "5/10" in text and "derived from Q4_1" in text and "timeout" in text and "★" in text
+    assert "⚠ slowed during reasonmath" in text and "quality bounded by its Q4_1 source" in text
+    assert "| 5/10 ⚠ |" in text
 
 
 def test_html_report_renders_tables_and_escapes():
     from beyond_vibes_assets.report.html import markdown_to_html
 
-    page = markdown_to_html("# Title\n\n| a | b |\n|---|---|\n| `x<y` | 2 |\n\ntext & more")
+    page = markdown_to_html("# Title\n\n| a | b |\n|---|---|\n| `x<y` | 2 |\n\ntext & more <script>x</script>")
     assert "<h1>Title</h1>" in page and "<th>a</th>" in page and "<code>x&lt;y</code>" in page
-    assert "---" not in page and "text &amp; more" in page
+    assert "---" not in page and "text &amp; more" in page and "<script>" not in page
 
 
 def test_sims_section_per_archetype_with_intervals_and_health():

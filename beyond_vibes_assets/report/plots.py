@@ -1,0 +1,166 @@
+"""The report's plots as inline SVG strings (matplotlib, offline, no CDN): rows in, SVG out.
+
+Each function returns None when it has nothing to draw, so the page never shows an empty frame.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .stats import pareto_front, wilson
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                         "svg.hashsalt": "beyond-vibes"})  # stable ids: the same data gives the same file
+    return plt
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    _plt().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]  # drop the XML prolog: the SVG is inlined in HTML
+
+
+def frontier(leaderboard: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
+    """Quality (headline rate with its interval) against decode speed; the frontier as a step line."""
+    pts = [r for r in leaderboard if r.get("pass_rate") is not None and r.get("median_decode_tps")]
+    if not pts:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in pts])
+    for r in pts:
+        on = r["variant"] in front
+        rate, lo, hi = 100 * r["pass_rate"], 100 * (r["ci_low"] or 0), 100 * (r["ci_high"] or 1)
+        ax.errorbar(r["median_decode_tps"], rate, yerr=[[max(0.0, rate - lo)], [max(0.0, hi - rate)]], fmt="o" if on else "s",
+                    color="#1f6feb" if on else "#8b949e", capsize=3, markersize=6)
+        ax.annotate(labels.get(r["variant"], r["variant"]), (r["median_decode_tps"], rate), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points")
+    line = sorted(((r["median_decode_tps"], 100 * r["pass_rate"]) for r in pts if r["variant"] in front), reverse=True)
+    ax.step([x for x, _ in line], [y for _, y in line], where="post", color="#1f6feb", alpha=0.5, label="frontier")
+    ax.set_xlabel("decode tok/s (median, client-measured)")
+    ax.set_ylabel("pass rate % (95% interval)")
+    ax.set_title("Quality vs speed")
+    ax.legend(loc="lower left", fontsize=7)
+    return _svg(fig)
+
+
+def pack_rates(matrix: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
+    """Per-pack pass rates per variant with 95% Wilson intervals (grouped horizontal bars)."""
+    rows = [r for r in matrix if r.get("n_answered")]
+    if not rows:
+        return None
+    plt = _plt()
+    tasks = sorted({r["task"] for r in rows})
+    variants = sorted({r["variant"] for r in rows})
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.28 * len(tasks) * len(variants)))
+    height = 0.8 / len(variants)
+    cells = {(r["variant"], r["task"]): r for r in rows}
+    for j, v in enumerate(variants):
+        ys, xs, errs = [], [], [[], []]
+        for i, t in enumerate(tasks):
+            c = cells.get((v, t))
+            if not c:
+                continue
+            rate = c["n_passed"] / c["n_answered"]
+            lo, hi = wilson(int(c["n_passed"]), int(c["n_answered"]))
+            ys.append(i + j * height)
+            xs.append(100 * rate)
+            errs[0].append(max(0.0, 100 * (rate - lo)))  # float rounding must not make a bar negative
+            errs[1].append(max(0.0, 100 * (hi - rate)))
+        ax.barh(ys, xs, height=height, xerr=errs, capsize=2, label=labels.get(v, v), error_kw={"lw": 0.8})
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(tasks))], tasks)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("pass rate % (95% Wilson interval)")
+    ax.set_title("Per-pack pass rates")
+    ax.legend(fontsize=7, loc="lower right")
+    return _svg(fig)
+
+
+def latency(samples: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
+    """Distributions of TTFT and decode tok/s per variant (box: quartiles, whiskers: 5th-95th percentile)."""
+    by: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"ttft_s": [], "decode_tps": []})
+    for r in samples:
+        for k in ("ttft_s", "decode_tps"):
+            if r.get(k) is not None:
+                by[r["variant"]][k].append(r[k])
+    variants = sorted(v for v in by if by[v]["ttft_s"] or by[v]["decode_tps"])
+    if not variants:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.8 + 0.35 * len(variants)))
+    for ax, key, title in ((axes[0], "ttft_s", "TTFT s"), (axes[1], "decode_tps", "decode tok/s")):
+        data = [by[v][key] or [float("nan")] for v in variants]
+        ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=True, flierprops={"markersize": 2})
+        ax.set_yticks(range(1, len(variants) + 1), [labels.get(v, v) for v in variants] if ax is axes[0] else [""] * len(variants))
+        ax.set_title(title)
+    fig.suptitle("Latency distributions (answered calls)")
+    return _svg(fig)
+
+
+def history(rows: Sequence[dict[str, Any]], flagged: set[tuple[str, str, str, int]], labels: dict[str, str]) -> str | None:
+    """Rate over time per variant x task; a red cross marks a point the sigma rule flags as a regression."""
+    series: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: r["recorded_at"]):
+        if r.get("rate") is not None:
+            series[(r["kind"], r["variant"], r["task"])].append(r)
+    if not series:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for (kind, variant, task), points in sorted(series.items()):
+        xs = [p["recorded_at"] for p in points]
+        ax.plot(xs, [100 * p["rate"] for p in points], marker=".", lw=1,
+                label=f"{labels.get(variant, variant)} / {task}")
+        bad = [i for i in range(len(points)) if (kind, variant, task, i) in flagged]
+        if bad:
+            ax.scatter([xs[i] for i in bad], [100 * points[i]["rate"] for i in bad], marker="x", s=60, color="red",
+                       zorder=3)
+    ax.scatter([], [], marker="x", color="red", label="regression (sigma rule)")
+    ax.set_ylabel("pass rate %")
+    ax.set_title("History per variant x task (canonical runs)")
+    ax.legend(fontsize=6, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def archetypes(by_archetype: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
+    """Simulation success per archetype and variant with 95% Wilson intervals."""
+    if not by_archetype:
+        return None
+    plt = _plt()
+    kinds = sorted({r["archetype"] for r in by_archetype})
+    variants = sorted({r["variant"] for r in by_archetype})
+    cells = {(r["variant"], r["archetype"]): r for r in by_archetype}
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    width = 0.8 / len(variants)
+    for j, v in enumerate(variants):
+        xs, ys, errs = [], [], [[], []]
+        for i, a in enumerate(kinds):
+            c = cells.get((v, a))
+            if not c or not c["n"]:
+                continue
+            rate = c["n_success"] / c["n"]
+            lo, hi = wilson(c["n_success"], c["n"])
+            xs.append(i + j * width)
+            ys.append(100 * rate)
+            errs[0].append(max(0.0, 100 * (rate - lo)))  # float rounding must not make a bar negative
+            errs[1].append(max(0.0, 100 * (hi - rate)))
+        ax.bar(xs, ys, width=width, yerr=errs, capsize=2, label=labels.get(v, v), error_kw={"lw": 0.8})
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(kinds))], kinds)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("episodes succeeded % (95% Wilson)")
+    ax.set_title("Simulations per archetype")
+    ax.legend(fontsize=7)
+    return _svg(fig)
