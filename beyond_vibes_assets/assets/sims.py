@@ -225,7 +225,7 @@ async def _run_all(todo, variant: str, target, sampling, extra, config: SimRunCo
                     tags={"model": target.model, "quant": target.quant, "engine": target.engine})
             ep = record["episode"]
             done[0] += 1
-            note = f"{variant} / {sim.name} #{repeat}: {ep['stop_reason']} after {len(ep['steps'])} steps ({ep['wall_s']:.1f}s)"
+            note = f"{variant}: {sim.name} #{repeat} {ep['stop_reason']} after {len(ep['steps'])} steps ({ep['wall_s']:.1f}s)"
             progress_hooks.report(done[0], len(todo), note)  # the CLI's live [N/M] line
             context.log.info(note)
             await add_trace(record, store)  # outside the slot: overlaps the next episode
