@@ -36,6 +36,7 @@ from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, sampling_with, score_records
 from ..runner.response_store import ResponseStore
+from ..scoring import execution
 
 
 class PackRunConfig(dg.Config):
@@ -89,7 +90,9 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     target = resolved.target(llm_clients, endpoint, config.concurrency)
     stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
                                  timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
+    executed = execution.stats()["executed"]
     rows = score_records(pack, target, store, sampling)
+    stats.executions = execution.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)
     props = endpoint.props or {}
     # canonical and override runs of one partition live side by side: each replaces only its own rows
     sampling_key = json.dumps(sampling, sort_keys=True)
@@ -125,7 +128,7 @@ def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], can
     return {
         "pass_rate": round(passed / len(rows), 4) if rows else 0.0, "passed": passed, "items": len(pack.items),
         "failed_calls": sum(1 for r in rows if r["failure_mode"]), "failure_modes": dg.MetadataValue.json(stats.failures),
-        "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2),
+        "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2), "executions": stats.executions,
         "canonical": canonical, "pack_fingerprint": pack.fingerprint,
     }
 

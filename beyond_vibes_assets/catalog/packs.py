@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..scoring import verifiers as V
-from ..scoring.specs import SPECS
+from ..scoring.specs import PACK_FILE_FIELDS, SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .folders import scan_folders
 from .models_config import NAME_RE
@@ -84,10 +84,10 @@ class Pack:
         return sorted({i.verifier for i in self.items})
 
 
-def _pack_fingerprint(files: list[Path], verifier_names: list[str]) -> str:
+def _pack_fingerprint(folder: Path, files: list[Path], verifier_names: list[str]) -> str:
     digest = hashlib.sha256()
     for f in files:
-        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+        digest.update(f.relative_to(folder).as_posix().encode() + b"\0" + f.read_bytes())
     for name in sorted(verifier_names):
         digest.update(f"{name}={V.code_version(name)}".encode())
     return digest.hexdigest()[:16]
@@ -151,14 +151,24 @@ def load_pack(folder: Path) -> Pack:
                 problems.append(Problem(file, label, "id", f"duplicate id '{model.id}'", "give every item a unique id"))
             seen.add(model.id)
             problems += _check_item_spec(file, label, model, verifier)
-            items.append(Item(model.id, model.prompt, verifier, model.check, model.difficulty,
+            check = model.check
+            if verifier in PACK_FILE_FIELDS:
+                for key in PACK_FILE_FIELDS[verifier]:
+                    rel = check.get(key)
+                    if isinstance(rel, str) and not (folder / rel).exists():
+                        problems.append(Problem(file, label, f"check.{key}", f"{rel!r} does not exist in {folder}",
+                                                "add the file or folder to the pack, or fix the path"))
+                check = {**check, "pack_dir": str(folder.resolve())}  # executing verifiers read their files here
+            items.append(Item(model.id, model.prompt, verifier, check, model.difficulty,
                               model.max_tokens or meta.max_tokens, model.system, model.json_mode, lineno))
         if not items and not problems:
             problems.append(Problem(file, "file", "", "no items", "add at least one item line"))
     if problems:
         raise ConfigError(problems)
-    files = [f for f in (meta_file, items_file) if f.exists()]
-    return Pack(name, meta.version, str(folder), meta, items, _pack_fingerprint(files, sorted({i.verifier for i in items})))
+    # every file of the pack counts (hidden tests, fixtures, references): editing one re-scores the pack
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return Pack(name, meta.version, str(folder), meta, items,
+                _pack_fingerprint(folder, files, sorted({i.verifier for i in items})))
 
 
 def scan_packs(root: Path) -> tuple[dict[str, Pack], dict[str, ConfigError]]:

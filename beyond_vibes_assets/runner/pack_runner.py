@@ -59,6 +59,7 @@ class RunStats:
     sent: int = 0
     failed: int = 0
     seconds: float = 0.0
+    executions: int = 0  # sandbox runs while scoring (execution-backed verifiers); stored results are reused
     failures: dict[str, int] = field(default_factory=dict)
 
 
@@ -214,6 +215,8 @@ def score_records(pack: Pack, target: Target, store: ResponseStore, sampling: di
             verdict = V.Verdict(False, 0.0, f"not scored: {rec['failure_mode']}", {})
         else:
             verdict = V.verify(item.verifier, V.Response(rec.get("answer") or "", rec.get("tool_calls") or []), item.check)
+        # an execution that timed out or a sandbox that could not start is a failure mode, not a wrong answer
+        failure = rec.get("failure_mode") or verdict.detail.get("execution_failure")
         rows.append({
             "variant": target.variant, "model": target.model, "quant": target.quant, "engine": target.engine,
             "task": pack.name, "task_version": pack.version, "task_fingerprint": pack.fingerprint,
@@ -228,9 +231,10 @@ def score_records(pack: Pack, target: Target, store: ResponseStore, sampling: di
             "latency_s": rec.get("latency_s"), "client_tps": rec.get("client_tps"), "decode_tps": rec.get("decode_tps"),
             "server_prompt_tps": _tps(rec.get("server_timings"), "prompt_per_second"),
             "server_predicted_tps": _tps(rec.get("server_timings"), "predicted_per_second"),
-            "timeout_s": rec.get("timeout_s"), "failure_mode": rec.get("failure_mode"), "error": rec.get("error"),
+            "timeout_s": rec.get("timeout_s"), "failure_mode": failure,
+            "error": rec.get("error") or (verdict.reason if failure and not rec.get("failure_mode") else None),
             "verifier": item.verifier, "verifier_version": V.code_version(item.verifier),
-            "score": None if rec.get("failure_mode") else verdict.score,
+            "score": None if failure else verdict.score,
             "passed": verdict.passed, "verdict_reason": verdict.reason,
             "verdict_detail": json.dumps(verdict.detail, default=str), "model_sha256": rec.get("model_sha256"),
             "engine_build": rec.get("engine_build"), "run_id": rec.get("run_id"), "created_at": rec.get("created_at"),

@@ -130,8 +130,58 @@ class ToolCallSpec(Spec):
     exact_args: bool = False
 
 
+def _relative(path: str) -> str:
+    if path.startswith("/") or ".." in path.split("/"):
+        raise ValueError(f"{path!r} must be a path inside the pack folder")
+    return path
+
+
+class ExecLimits(Spec):
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    memory_mb: int = Field(default=1024, ge=64, le=8192)
+
+
+class PythonTestsSpec(ExecLimits):
+    tests: str  # hidden test file, relative to the pack folder; it imports the reply as `module`
+    module: str = "solution"
+    _v = field_validator("tests")(_relative)
+
+
+class PatchTestsSpec(ExecLimits):
+    files: str  # folder with the (buggy) file set
+    tests: str  # hidden test file
+    editable: str | None = None  # the file a replacement block stands for (default: the one non-test .py file)
+    trap: bool = False  # nothing is broken: pass only when the reply says so and changes nothing
+    _v = field_validator("files", "tests")(_relative)
+
+
+class FileExpectation(Spec):
+    equals: str | None = None
+    contains: list[str] = Field(default_factory=list)
+    excludes: list[str] = Field(default_factory=list)
+    lines: int | None = Field(default=None, ge=0)
+    regex: str | None = None
+    absent: bool = False
+
+
+class ShellExpectation(Spec):
+    files: dict[str, FileExpectation] = Field(default_factory=dict)
+    output_contains: list[str] = Field(default_factory=list)
+    exit_code: int | None = None
+
+
+class ShellStateSpec(ExecLimits):
+    setup: str | None = None  # folder copied into the workspace before the command runs
+    expect: ShellExpectation
+    _v = field_validator("setup")(lambda v: v if v is None else _relative(v))
+
+
+# checks that name files in the pack folder: the loader verifies them and passes the folder to the verifier
+PACK_FILE_FIELDS = {"python_tests": ("tests",), "patch_tests": ("files", "tests"), "shell_state": ("setup",)}
+
 SPECS: dict[str, type[Spec]] = {
     "exact": ExactSpec, "numeric": NumericSpec, "regex": RegexSpec, "choice": ChoiceSpec, "mentions": MentionsSpec,
     "json_schema": JsonSchemaSpec, "yaml": YamlSpec, "markdown_table": MarkdownTableSpec, "fields": FieldsSpec,
     "constraints": ConstraintsSpec, "tool_call": ToolCallSpec,
+    "python_tests": PythonTestsSpec, "patch_tests": PatchTestsSpec, "shell_state": ShellStateSpec,
 }

@@ -241,3 +241,6 @@ def tool_call(response: Response, spec: dict[str, Any]) -> Verdict:
         return _ok(False, "arguments are not a JSON object")
     wrong = toolcalls.argument_mismatches(call["arguments"], spec.get("arguments", {}), exact=spec.get("exact_args", False))
     return _ok(not wrong, "; ".join(wrong), arguments=json.loads(json.dumps(call["arguments"], default=str)))
+
+
+from . import executing  # noqa: E402,F401 - registers python_tests, patch_tests and shell_state

@@ -1,0 +1,141 @@
+"""Run a reply's code in the simulation sandbox (bubblewrap: no network, no host files, limits, process group
+killed) and keep the result, so re-scoring never re-executes an untouched item.
+
+An execution is keyed by the verifier's code version, the item's check, the contents of the pack files it uses
+and the reply: a re-materialization finds every result stored; changing a verifier's code changes the key of
+exactly the items that use it. Sandbox errors (isolation unavailable) are not stored: the next scoring retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..agent.sandbox import Limits, SandboxUnavailable, Workspace
+from ..settings import subdir
+
+# Host-side signs that the sandbox refused something the code tried (reading host files, the network, ...):
+# the verdict then says so, so an escape attempt is a recorded failure, not a silent wrong answer.
+REFUSALS = ("Network is unreachable", "Temporary failure in name resolution", "Name or service not known",
+            "Permission denied", "Operation not permitted", "Read-only file system", "PermissionError")
+
+# The sandboxed processes' niceness: executions never starve a llama-server of CPU.
+NICE = 10
+
+
+@dataclass
+class Execution:
+    exit_code: int | None
+    output: str
+    timed_out: bool = False
+    duration_s: float = 0.0
+    sandbox_error: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # workspace text files after the run (shell_state)
+
+    def refusal(self) -> str | None:
+        for line in self.output.splitlines():
+            if any(sign in line for sign in REFUSALS):
+                return line.strip()[:200]
+        return None
+
+
+_stats = {"executed": 0, "cached": 0}
+
+
+def stats() -> dict[str, int]:
+    """How many executions ran and how many were found stored (per process; tests and metadata read it)."""
+    return dict(_stats)
+
+
+def limits_for(spec: dict[str, Any]) -> Limits:
+    timeout = float(spec.get("timeout_s", 10))
+    return Limits(timeout_s=timeout, cpu_s=max(1, int(timeout)), memory_bytes=int(spec.get("memory_mb", 1024)) << 20,
+                  processes=64, output_bytes=16_000)
+
+
+def run_files(files: dict[str, str], command: str, limits: Limits, *, collect: bool = False) -> Execution:
+    """Write `files` into a fresh workspace outside every hidden root, run `command` there, read files back."""
+    scratch = Path(tempfile.mkdtemp(prefix="bv-exec-"))
+    try:
+        root = scratch / "ws"
+        root.mkdir()
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        (root / ".tmp").mkdir(exist_ok=True)
+        ws = Workspace(root)
+        ws.hand_over(root)
+        try:
+            result = ws.run(f"nice -n {NICE} /bin/sh -c {_quote(command)}", limits)
+        except SandboxUnavailable as exc:
+            return Execution(None, "", sandbox_error=str(exc))
+        after = _read_tree(root) if collect else {}
+        return Execution(result.exit_code, result.output, result.timed_out, round(result.duration_s, 3), None, after)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _read_tree(root: Path, max_bytes: int = 200_000) -> dict[str, str]:
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith(".tmp/") and path.stat().st_size <= max_bytes:
+            out[rel] = path.read_text(errors="replace")
+    return out
+
+
+def pack_file(spec: dict[str, Any], relative: str) -> Path:
+    """A file the item's check names, inside its pack folder (never outside it)."""
+    root = Path(spec["pack_dir"]).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents and path != root:
+        raise ValueError(f"{relative!r} leaves the pack folder")
+    return path
+
+
+def read_tree(spec: dict[str, Any], relative: str) -> dict[str, str]:
+    """A pack sub-folder (or one file) as {relative name: text}."""
+    path = pack_file(spec, relative)
+    if path.is_file():
+        return {path.name: path.read_text()}
+    return {p.relative_to(path).as_posix(): p.read_text() for p in sorted(path.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def execution_key(verifier: str, code_version: str, spec: dict[str, Any], used: dict[str, str], reply: str) -> str:
+    check = {k: v for k, v in spec.items() if k != "pack_dir"}
+    blob = json.dumps({"verifier": verifier, "code": code_version, "check": check, "files": used, "reply": reply},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def cached(key: str, run) -> dict[str, Any]:
+    """The stored result for `key`, or run() now and store it (unless the sandbox itself failed)."""
+    path = subdir("executions", key[:2]) / f"{key}.json"
+    if path.exists():
+        _stats["cached"] += 1
+        return json.loads(path.read_text())
+    _stats["executed"] += 1
+    result = run()
+    if not result.get("sandbox_error"):
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(result))
+        tmp.replace(path)
+    return result
+
+
+def as_dict(execution: Execution) -> dict[str, Any]:
+    return asdict(execution)

@@ -1,0 +1,83 @@
+"""Execution-backed packs in the real sandbox (bubblewrap): references pass, empty replies fail, escapes are
+refused and recorded, results are stored so re-scoring executes nothing, a verifier change re-executes only
+the items of packs that use it."""
+
+import json
+
+import pytest
+
+from beyond_vibes_assets.catalog.packs import load_pack
+from beyond_vibes_assets.scoring import execution
+from beyond_vibes_assets.scoring import verifiers as V
+from beyond_vibes_assets.settings import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+PACKS = ("code", "bugfix", "shell")
+
+
+def references(pack):
+    lines = (REPO_ROOT / "packs" / pack.name / "references.jsonl").read_text().splitlines()
+    return {r["id"]: r["reply"] for r in map(json.loads, lines)}
+
+
+def verdict(item, text):
+    return V.verify(item.verifier, V.Response(text), item.check)
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_references_pass_every_item_and_an_empty_reply_fails(name, home):
+    pack = load_pack(REPO_ROOT / "packs" / name)
+    refs = references(pack)
+    assert len(pack.items) >= 15 and set(refs) == {i.id for i in pack.items}
+    for item in pack.items:
+        good = verdict(item, refs[item.id])
+        assert good.passed and good.score == 1.0, (item.id, good.reason, good.detail.get("output"))
+        empty = verdict(item, "")
+        assert not empty.passed and not empty.detail.get("execution_failure"), (item.id, empty.reason)
+    if name == "bugfix":
+        traps = [i for i in pack.items if i.check.get("trap")]
+        assert len(traps) >= 4
+        for item in traps:  # a trap "fixed" anyway fails, even when its tests still pass
+            changed = verdict(item, "```python\n" + next(iter(execution.read_tree(item.check, item.check["files"]).values()))
+                              + "\n# tidied\n```")
+            assert not changed.passed and "changed" in changed.reason
+
+
+def test_escape_attempts_fail_with_the_refusal_recorded(home):
+    pack = load_pack(REPO_ROOT / "packs" / "code")
+    item = next(i for i in pack.items if i.id == "add")
+    sneaky = ("```python\nimport socket, pathlib\n"
+              "print(sorted(p.name for p in pathlib.Path('/root').iterdir()))\n"
+              "socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
+              "def add(a, b):\n    return a + b\n```")
+    out = verdict(item, sneaky)
+    assert not out.passed and "sandbox refused" in out.reason and "unreachable" in out.reason.lower()
+    shell = load_pack(REPO_ROOT / "packs" / "shell")
+    item = next(i for i in shell.items if i.id == "create-file")
+    out = verdict(item, "```bash\ncat /etc/shadow > hello.txt\n```")
+    assert not out.passed and "sandbox refused" in out.reason
+    forever = verdict(next(i for i in pack.items if i.id == "fibonacci"),
+                      "```python\ndef fibonacci(n):\n    while True:\n        pass\n```")
+    assert forever.detail["execution_failure"] == "execution_timeout"  # a failure mode, not a wrong answer
+
+
+def test_rescoring_executes_nothing_and_a_verifier_change_reexecutes_only_its_items(home, monkeypatch):
+    code, shell = load_pack(REPO_ROOT / "packs" / "code"), load_pack(REPO_ROOT / "packs" / "shell")
+    refs = {**references(code), **references(shell)}
+    items = code.items[:3] + shell.items[:3]
+    for item in items:
+        verdict(item, refs[item.id])
+    before = execution.stats()
+    for item in items:
+        assert verdict(item, refs[item.id]).passed
+    after = execution.stats()
+    assert after["executed"] == before["executed"] and after["cached"] == before["cached"] + 6
+    real = V.code_version
+    monkeypatch.setattr(V, "code_version", lambda name: real(name) + ("-edited" if name == "python_tests" else ""))
+    from beyond_vibes_assets.scoring import executing
+
+    monkeypatch.setattr(executing, "code_version", V.code_version)
+    for item in items:
+        assert verdict(item, refs[item.id]).passed
+    final = execution.stats()
+    assert final["executed"] == after["executed"] + 3 and final["cached"] == after["cached"] + 3
