@@ -22,8 +22,9 @@ from . import stop_signals
 from .catalog.errors import ConfigError
 
 # soft_wrap: a message piped to a file or a CI log stays one line instead of breaking mid-sentence at 80 columns
-console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# piped to a file or a CI log there is no terminal width: 160 columns keep progress bars and tables readable
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 RESUME_HINT = "completed work is kept; run the same command again to resume"
 
 
@@ -351,6 +352,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     instance = _instance()
     _sync(instance, args)
     cat = _catalog(args)
+    # every pack on every variant: the headline (mean of per-pack rates) compares variants on the same packs
     ok = run_matrix(args, instance, "packs", cat.variant_keys(), cat.pack_names(), force=args.force)
     if cat.all_sims() and cat.variant_keys():  # the agentic half on the first variant; the full matrix is a backfill
         console.print(f"[bold]sims[/bold] on {escape(cat.variant_keys()[0])}")
