@@ -57,6 +57,12 @@ def snapshot(catalog: Any) -> CatalogSnapshot:
         members[("pack", name)] = (pack.fingerprint, len(pack.items)) if pack else (None, None)
         if pack:
             items[name] = [item.id for item in pack.items]
+    try:
+        for task in catalog.catalog().lm_eval.tasks:
+            members[("lmeval", task.name)] = (None, task.limit)
+        kinds.add("lmeval")
+    except ConfigError:
+        pass
     sims = catalog.all_sims()
     for name in catalog.sim_names():
         sim = sims.get(name)

@@ -5,7 +5,7 @@ import dagster as dg
 
 from .catalog.errors import ConfigError
 from .catalog.resource import CatalogResource
-from .sync import current, plan_sync, wanted
+from .sync import current, sync_plan, wanted
 
 
 @dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -13,11 +13,10 @@ from .sync import current, plan_sync, wanted
 def catalog_sync_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult | dg.SkipReason:
     catalog.reload()  # a tick sees the files as they are now, even if the resource object is reused
     try:
-        want_v, want_t, want_s = wanted(catalog)
+        want = wanted(catalog)
     except ConfigError as exc:
         return dg.SkipReason(f"catalog invalid, partitions left as they are:\n{exc}")
-    have_v, have_t, have_s = current(context.instance)
-    plan = plan_sync(want_v, want_t, have_v, have_t, want_s, have_s)
+    plan = sync_plan(want, current(context.instance))
     if plan.empty:
         return dg.SkipReason("partitions match the catalog")
     for line in plan.lines():

@@ -12,3 +12,6 @@ VARIANT_TASK = dg.MultiPartitionsDefinition({"variant": VARIANTS, "task": TASKS}
 # Simulations have their own dimension: a pack task and a sim never cross, so no partition exists that cannot run.
 SIMS = dg.DynamicPartitionsDefinition(name="sim")
 VARIANT_SIM = dg.MultiPartitionsDefinition({"variant": VARIANTS, "sim": SIMS})
+# lm-evaluation-harness tasks (models.yaml's `lm_eval:` section) beside the packs, on the same variants.
+LMEVAL_TASKS = dg.DynamicPartitionsDefinition(name="lmeval")
+VARIANT_LMEVAL = dg.MultiPartitionsDefinition({"variant": VARIANTS, "lmeval": LMEVAL_TASKS})

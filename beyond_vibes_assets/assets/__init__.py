@@ -3,10 +3,11 @@
 from .curated import curated_dataset
 from .engine_build import engine_build
 from .engine_probe import engine_probe
+from .lmeval import lm_eval_results
 from .model_weights import model_weights
 from .packs import pack_definition, pack_results
 from .report import report
 from .sims import sim_definition, sim_episodes
 
 ALL_ASSETS = [engine_build, model_weights, engine_probe, pack_definition, pack_results, sim_definition, sim_episodes,
-              curated_dataset, report]
+              lm_eval_results, curated_dataset, report]

@@ -28,7 +28,7 @@ TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", 
 
 
 @dg.asset(
-    deps=["pack_results", "sim_episodes", "engine_probe", "model_weights"],
+    deps=["pack_results", "sim_episodes", "lm_eval_results", "engine_probe", "model_weights"],
     group_name="warehouse",
     kinds={"duckdb", "parquet"},
     code_version="1",

@@ -150,10 +150,33 @@ class ApiModel(_Strict):
         )
 
 
+class LmEvalTask(_Strict):
+    """One lm-evaluation-harness task to run beside the packs (lm-eval's own names, or a folder under lm_eval_tasks/)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    num_fewshot: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=1, description="first N documents (lm-eval's --limit)")
+    gen_kwargs: dict[str, Any] = Field(default_factory=dict, description="e.g. max_gen_toks, until")
+    apply_chat_template: bool = True
+    variants: list[str] | None = Field(default=None, description="fnmatch patterns of variant keys; default all")
+
+
+class LmEvalConfig(_Strict):
+    tasks: list[LmEvalTask] = Field(default_factory=list)
+    include_path: str | None = Field(default=None, description="extra task folder (default: the repo's lm_eval_tasks/)")
+
+    def lm_eval_task(self, name: str) -> LmEvalTask:
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise KeyError(f"lm-eval task {name!r} is not in models.yaml's lm_eval section; run `beyond-vibes sync`")
+
+
 class Catalog(_Strict):
     path: str
     engines: list[EngineConfig]
     models: list[LocalModel | ApiModel]
+    lm_eval: LmEvalConfig = Field(default_factory=LmEvalConfig)
 
     def engine(self, name: str) -> EngineConfig:
         return next(e for e in self.engines if e.name == name)
@@ -264,8 +287,19 @@ def load_catalog(path: str | Path) -> Catalog:
     if not isinstance(raw, dict):
         raise ConfigError([Problem(file, "top level", "", "expected a mapping with 'models:' and 'engines:'", "see the example models.yaml")])
     problems: list[Problem] = []
-    for key in sorted(set(raw) - {"models", "engines"}):
-        problems.append(Problem(file, "top level", key, f"unknown key '{key}'", "top-level keys are 'models' and 'engines'"))
+    for key in sorted(set(raw) - {"models", "engines", "lm_eval"}):
+        problems.append(Problem(file, "top level", key, f"unknown key '{key}'",
+                                "top-level keys are 'models', 'engines' and 'lm_eval'"))
+    lm_eval = LmEvalConfig()
+    if raw.get("lm_eval") is not None:
+        try:
+            lm_eval = LmEvalConfig.model_validate(raw["lm_eval"])
+        except ValidationError as exc:
+            problems += validation_problems(exc, file, "lm_eval", sorted(LmEvalTask.model_fields))
+        names = [t.name for t in lm_eval.tasks]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(Problem(file, f"lm_eval.tasks (name: {dup})", "name", "duplicate lm-eval task",
+                                    "list each task once"))
     engines: list[EngineConfig] = []
     for i, item in enumerate(raw.get("engines") or []):
         engine, errs = _validate_entry(EngineConfig, item, file, _entry_label("engines", i, item), "engine")
@@ -287,4 +321,4 @@ def load_catalog(path: str | Path) -> Catalog:
     problems += _cross_check(file, engines, models, raw)
     if problems:
         raise ConfigError(problems)
-    return Catalog(path=file, engines=engines, models=[m for _, m in models])
+    return Catalog(path=file, engines=engines, models=[m for _, m in models], lm_eval=lm_eval)

@@ -1,0 +1,47 @@
+"""lm-evaluation-harness against a real llama-server through the graph: the shipped offline task, our cache
+(a second materialization sends nothing), per-document rows, lm-eval's metric with stderr, history."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.runner.response_store import ResponseStore
+from resources.warehouse import WarehouseResource
+from tests.conftest import LIGHT_PROBE, MATH_ITEMS
+
+pytestmark = pytest.mark.e2e
+VARIANT = "smol~Q4_1~cpu"
+LMEVAL = "lm_eval:\n  tasks:\n    - name: bv_arith\n      limit: 8\n"
+
+
+def meta(instance, partition):
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey("lm_eval_results"), asset_partitions=[str(partition)]), limit=1)
+    return records.records[0].asset_materialization.metadata
+
+
+def test_offline_lmeval_task_runs_caches_and_lands_in_the_warehouse(smol_env):
+    env = smol_env(extra=LMEVAL, packs={"math": (MATH_ITEMS[:1], {"verifier": "numeric", "max_tokens": 16})})
+    inst = env.instance
+    assert inst.get_dynamic_partitions("lmeval") == ["bv_arith"]
+    key = dg.MultiPartitionKey({"variant": VARIANT, "lmeval": "bv_arith"})
+    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
+    assert materialize(["lm_eval_results"], key, instance=inst)
+    first = meta(inst, key)
+    assert first["sent"].value == 8 and first["documents"].value == 8 and first["metric"].value.startswith("exact_match")
+    assert 0.0 <= first["value"].value <= 1.0 and first["stderr"].value is not None
+    wh = WarehouseResource()
+    rows = wh.query("SELECT * FROM lmeval_samples ORDER BY doc_id")
+    assert [r["doc_id"] for r in rows] == list(range(8))
+    assert all(r["prompt_text"] and r["target"] and r["latency_s"] > 0 and r["model_sha256"] for r in rows)
+    assert json.loads(rows[0]["prompt_text"])["messages"][-1]["role"] == "user"  # the chat template path
+    (score,) = wh.query("SELECT * FROM lmeval_scores")
+    assert score["value"] == pytest.approx(sum(r["value"] for r in rows) / 8) and score["lm_eval_version"] == "0.4.13"
+    # a second materialization: nothing sent, no engine needed, same figures, a second history point
+    assert materialize(["lm_eval_results"], key, instance=inst)
+    again = meta(inst, key)
+    assert again["sent"].value == 0 and again["cached"].value == 8 and again["value"].value == first["value"].value
+    assert wh.query("SELECT count(*) AS n FROM score_history WHERE kind = 'lmeval'") == [{"n": 2}]
+    assert len(ResponseStore.for_partition(VARIANT, "lmeval.bv_arith").records()) == 8
