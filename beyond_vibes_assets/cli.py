@@ -125,10 +125,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
         err.print(f"{len(problems)} problem(s)")
         return 1
     catalog, packs = cat.catalog(), cat.all_packs()
+    lm_problems = _lmeval_problems(catalog)
+    if lm_problems:
+        for p in lm_problems:
+            err.print(f"[red]error[/red] {escape(str(p))}")
+        err.print(f"{len(lm_problems)} problem(s)")
+        return 1
     console.print(f"{cat.config_file()}: {len(catalog.models)} models, {len(catalog.engines)} engines, "
                   f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items); "
-                  f"{len(cat.all_sims())} sims. OK")
+                  f"{len(cat.all_sims())} sims; {len(catalog.lm_eval.tasks)} lm-eval task(s). OK")
     return 0
+
+
+def _lmeval_problems(catalog) -> list:
+    """Each lm-eval task must exist and use a request type the served endpoints can answer."""
+    if not catalog.lm_eval.tasks:
+        return []
+    from .catalog.errors import Problem
+
+    try:
+        from .lmeval.tasks import UnsupportedTask, task_spec
+    except ImportError:
+        return [Problem(catalog.path, "lm_eval", "", "lm-evaluation-harness is not installed",
+                        "install the extra: .venv/bin/pip install -e '.[lmeval]' (deploy/install.sh does it)")]
+    problems = []
+    for task in catalog.lm_eval.tasks:
+        try:
+            task_spec(task.name, catalog.lm_eval.include_path)
+        except UnsupportedTask as exc:
+            problems.append(Problem(catalog.path, f"lm_eval.tasks (name: {task.name})", "name", str(exc),
+                                    "use a generate_until task, or remove this entry"))
+    return problems
 
 
 def cmd_sims_show(args: argparse.Namespace) -> int:
@@ -299,7 +326,8 @@ def _ready_variants(variants: list[str], instance, resources: dict) -> tuple[lis
     return ready, len(ready) == len(variants)
 
 
-MATRIX = {"packs": ("pack_definition", "pack_results", "task"), "sims": ("sim_definition", "sim_episodes", "sim")}
+MATRIX = {"packs": ("pack_definition", "pack_results", "task"), "sims": ("sim_definition", "sim_episodes", "sim"),
+          "lmeval": (None, "lm_eval_results", "lmeval")}
 
 
 def run_matrix(args: argparse.Namespace, instance, kind: str, variants: list[str], entries: list[str], *, force: bool,
@@ -309,7 +337,7 @@ def run_matrix(args: argparse.Namespace, instance, kind: str, variants: list[str
 
     definition, asset, dimension = MATRIX[kind]
     resources = _resources(args)
-    ok = materialize_many(definition, entries, instance=instance, resources=resources)
+    ok = materialize_many(definition, entries, instance=instance, resources=resources) if definition else True
     ready, probed = _ready_variants(variants, instance, resources)
     ok &= probed
     keys = [dg.MultiPartitionKey({"variant": v, dimension: e}) for v in ready for e in entries]
@@ -343,6 +371,26 @@ def cmd_sims_run(args: argparse.Namespace) -> int:
     return 0 if run_matrix(args, instance, "sims", args.variant, sims, force=force, config=config) else 1
 
 
+def cmd_lmeval_run(args: argparse.Namespace) -> int:
+    """lm-evaluation-harness tasks (models.yaml's lm_eval section) for variants, through the asset."""
+    instance = _instance()
+    _sync(instance, args)
+    tasks = args.task or [t.name for t in _catalog(args).catalog().lm_eval.tasks]
+    if not tasks:
+        err.print("no lm-eval tasks: add an 'lm_eval: {tasks: [...]}' section to models.yaml (see README)")
+        return 1
+    return 0 if run_matrix(args, instance, "lmeval", args.variant, tasks, force=args.force) else 1
+
+
+def cmd_export_lmeval(args: argparse.Namespace) -> int:
+    from .lmeval.export import export_pack
+
+    folder = export_pack(_catalog(args).pack(args.pack), Path(args.out))
+    console.print(f"lm-eval task written to {folder} (run it with: lm_eval --include_path {folder.parent} "
+                  f"--tasks {folder.name} ...)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .settings import home
 
@@ -357,6 +405,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if cat.all_sims() and cat.variant_keys():  # the agentic half on the first variant; the full matrix is a backfill
         console.print(f"[bold]sims[/bold] on {escape(cat.variant_keys()[0])}")
         ok &= run_matrix(args, instance, "sims", cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
+    lm_tasks = [t.name for t in cat.catalog().lm_eval.tasks]
+    if lm_tasks:  # standard benchmarks through lm-evaluation-harness, on every variant
+        console.print(f"[bold]lm-eval[/bold] {', '.join(lm_tasks)}")
+        ok &= run_matrix(args, instance, "lmeval", cat.variant_keys(), lm_tasks, force=args.force)
     ok &= materialize(["curated_dataset", "report"], instance=instance, resources=_resources(args))
     report = home() / "reports" / "report.md"
     if report.exists():
@@ -440,6 +492,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-errors", action="store_true", help="re-send samples whose stored result is a failure")
     p.add_argument("--force", action="store_true", help="materialize even when the partition is fresh")
     p.set_defaults(fn=cmd_packs_run)
+    p = packs.add_parser("export-lmeval", help="write a pack as an lm-evaluation-harness task (YAML + JSONL)")
+    p.add_argument("pack")
+    p.add_argument("--out", default="lm_eval_export", help="folder for the task folder (default ./lm_eval_export)")
+    p.add_argument("--config")
+    p.add_argument("--packs")
+    p.set_defaults(fn=cmd_export_lmeval)
+    lmeval = sub.add_parser("lmeval", help="lm-evaluation-harness tasks").add_subparsers(dest="lmeval_command", required=True)
+    p = lmeval.add_parser("run", help="lm-eval tasks for variants (same code path as the asset)")
+    p.add_argument("--config")
+    p.add_argument("--packs")
+    p.add_argument("--variant", action="append", required=True)
+    p.add_argument("--task", action="append", help="default: every task in models.yaml's lm_eval section")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(fn=cmd_lmeval_run)
     sims = sub.add_parser("sims", help="agentic simulations").add_subparsers(dest="sims_command", required=True)
     p = sims.add_parser("run", help="agent episodes for variants x sims (same code path as the asset)")
     p.add_argument("--config")

@@ -18,18 +18,18 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-extra=""
+extra="[lmeval]"  # lm-evaluation-harness: the demo runs the shipped offline task
 with_pi=0
 for arg in "$@"; do
   case "$arg" in
-    --dev) extra="[dev]"; with_pi=1 ;;   # the test suite runs one real pi episode where node exists
+    --dev) extra="[dev,lmeval]"; with_pi=1 ;;   # the test suite runs one real pi episode where node exists
     --with-pi) with_pi=1 ;;
     *) echo "usage: deploy/install.sh [--dev] [--with-pi]" >&2; exit 2 ;;
   esac
 done
 .venv/bin/python -m pip install -q -e ".${extra}"
 # --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).
-if [ -n "$extra" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "$extra" = "[dev,lmeval]" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else

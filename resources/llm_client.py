@@ -266,6 +266,8 @@ class AnthropicClient(BaseChatClient):
         body.update({k: v for k, v in request.sampling.items() if k in ("temperature", "top_p", "top_k")})
         if system:
             body["system"] = system
+        if request.extra_body.get("stop"):  # packs' and lm-eval's stop sequences, in Anthropic's name
+            body["stop_sequences"] = list(request.extra_body["stop"])
         if request.tools:
             body["tools"] = [
                 {"name": t["function"]["name"], "description": t["function"].get("description", ""),

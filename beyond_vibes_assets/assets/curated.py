@@ -24,7 +24,7 @@ REFRESH_ON_NEW_RESULTS = (
 ).with_label("refresh when new results land")
 
 TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", "sim_episodes", "sim_steps",
-          "catalog_members", "catalog_items")
+          "catalog_members", "catalog_items", "lmeval_samples", "lmeval_scores", "score_history")
 
 
 @dg.asset(

@@ -186,6 +186,7 @@ class Catalog(_Strict):
 
 
 _ALLOWED = {
+    "lmeval": sorted(LmEvalTask.model_fields),
     "local": sorted(LocalModel.model_fields),
     "api": sorted(ApiModel.model_fields),
     "engine": sorted(EngineConfig.model_fields),
@@ -292,11 +293,17 @@ def load_catalog(path: str | Path) -> Catalog:
                                 "top-level keys are 'models', 'engines' and 'lm_eval'"))
     lm_eval = LmEvalConfig()
     if raw.get("lm_eval") is not None:
+        section = raw["lm_eval"] if isinstance(raw["lm_eval"], dict) else {}
+        tasks = []
+        for i, item in enumerate(section.get("tasks") or []):
+            task, errs = _validate_entry(LmEvalTask, item, file, _entry_label("lm_eval.tasks", i, item), "lmeval")
+            problems += errs
+            tasks += [task] if task else []
         try:
-            lm_eval = LmEvalConfig.model_validate(raw["lm_eval"])
+            lm_eval = LmEvalConfig.model_validate({**section, "tasks": []}).model_copy(update={"tasks": tasks})
         except ValidationError as exc:
-            problems += validation_problems(exc, file, "lm_eval", sorted(LmEvalTask.model_fields))
-        names = [t.name for t in lm_eval.tasks]
+            problems += validation_problems(exc, file, "lm_eval", sorted(LmEvalConfig.model_fields))
+        names = _raw_names(section.get("tasks"))
         for dup in sorted({n for n in names if names.count(n) > 1}):
             problems.append(Problem(file, f"lm_eval.tasks (name: {dup})", "name", "duplicate lm-eval task",
                                     "list each task once"))

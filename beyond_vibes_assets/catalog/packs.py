@@ -42,6 +42,8 @@ class PackMeta(BaseModel):
     tools: list[dict[str, Any]] | None = None
     tool_mode: Literal["native", "prompted"] = "native"
     timeout_floor_s: float = Field(default=30.0, gt=0)
+    stop: list[str] = Field(default_factory=list, max_length=8,
+                            description="stop sequences for every item (lm-eval's `until`): generation ends there")
 
 
 class ItemModel(BaseModel):
@@ -55,6 +57,7 @@ class ItemModel(BaseModel):
     system: str | None = None
     json_mode: bool = False  # ask the server for a JSON object (response_format)
     tags: list[str] = Field(default_factory=list)
+    stop: list[str] | None = Field(default=None, max_length=8, description="overrides the pack's stop sequences")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Item:
     system: str | None
     json_mode: bool
     line: int
+    stop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,8 @@ def load_pack(folder: Path) -> Pack:
                                                 "add the file or folder to the pack, or fix the path"))
                 check = {**check, "pack_dir": str(folder.resolve())}  # executing verifiers read their files here
             items.append(Item(model.id, model.prompt, verifier, check, model.difficulty,
-                              model.max_tokens or meta.max_tokens, model.system, model.json_mode, lineno))
+                              model.max_tokens or meta.max_tokens, model.system, model.json_mode, lineno,
+                              tuple(model.stop if model.stop is not None else meta.stop)))
         if not items and not problems:
             problems.append(Problem(file, "file", "", "no items", "add at least one item line"))
     if problems:

@@ -52,6 +52,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
     return {
         "leaderboard": leaderboard, "matrix": q("pack_matrix"), "weights": weights, "failures": q("failure_modes"),
         "difficulty": q("pass_by_difficulty"), "latency": q("latency_overall"), "history": history,
+        "lmeval": q("lmeval_scores"),
         "flagged": flagged, "slowed": slowed, "bounded": bounded, "labels": labels, "items": items,
         "by_archetype": by_archetype,
         "paired": paired_results(plan_pairs(leaderboard, default_engines(catalog)), items),

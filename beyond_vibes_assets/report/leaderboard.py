@@ -111,6 +111,22 @@ def render_paired(results: Sequence[dict], labels: dict[str, str]) -> list[str]:
     return lines + [""]
 
 
+def render_lmeval(rows: Sequence[dict], labels: dict[str, str]) -> list[str]:
+    """Standard benchmarks through lm-evaluation-harness: lm-eval's metric and stderr, as lm-eval reports them."""
+    if not rows:
+        return []
+    lines = ["## Standard benchmarks (lm-evaluation-harness)", "", "lm-eval built the prompts and computed the "
+             "metrics; answers came from the same served variants (chat template applied by the server where on). "
+             "± is lm-eval's standard error.", "",
+             "| task | variant | metric | value | ± stderr | docs | failed calls | few-shot | chat template | lm-eval |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['lm_task']} | `{labels.get(r['variant'], r['variant'])}` | {r['metric']} | {_f(r['value'], 3)} | "
+                     f"{_f(r['stderr'], 3)} | {r['n']} | {r['n_failed_calls']} | {_f(r['num_fewshot'])} | "
+                     f"{'on' if r['apply_chat_template'] else 'off'} | {r['lm_eval_version']} |")
+    return lines + [""]
+
+
 def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) -> list[str]:
     """One line per current variant x task: how many canonical runs, the latest rate, the mean before it."""
     if not rows:
@@ -195,6 +211,7 @@ def render(data: dict[str, Any]) -> str:
         lines.append("")
     lines += render_latency(data.get("latency", ()), labels)
     lines += render_paired(data.get("paired", ()), labels)
+    lines += render_lmeval(data.get("lmeval", ()), labels)
     lines += render_history(data.get("history", ()), data.get("flagged", {}), labels)
     lines += list(data.get("sims", ()))
     lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]

@@ -85,6 +85,8 @@ def build_request(pack: Pack, item: Item, target: Target, sampling: dict[str, An
         extra["chat_template_kwargs"] = {"enable_thinking": target.thinking == "on"}
         if target.thinking == "on":
             max_tokens += THINKING_BUDGET_TOKENS
+    if item.stop:
+        extra["stop"] = list(item.stop)  # part of the prompt hash: changing it re-sends
     tools = pack.meta.tools if pack.meta.tools and pack.meta.tool_mode == "native" else None
     response_format = {"type": "json_object"} if item.json_mode else None
     return ChatRequest(messages=build_messages(pack, item), max_tokens=max_tokens, sampling=dict(sampling),

@@ -9,4 +9,12 @@ UNION ALL
 SELECT 'sim', variant, sim, count(*)::BIGINT, count(*) FILTER (WHERE success)::BIGINT,
        avg(CASE WHEN success THEN 1.0 ELSE 0.0 END), NULL, median(wall_s), NULL
 FROM current_episodes WHERE stop_reason <> 'endpoint_failure'  -- a dead endpoint is not a failed task
-GROUP BY variant, sim;
+GROUP BY variant, sim
+UNION ALL
+SELECT 'lmeval', s.variant, s.lm_task, s.n::BIGINT,
+       (SELECT count(*) FROM lmeval_samples x WHERE x.variant = s.variant AND x.lm_task = s.lm_task AND x.passed)::BIGINT,
+       s.value, NULL,
+       (SELECT median(latency_s) FROM lmeval_samples x WHERE x.variant = s.variant AND x.lm_task = s.lm_task), NULL
+FROM lmeval_scores s
+WHERE EXISTS (SELECT 1 FROM catalog_members m WHERE m.kind = 'variant' AND m.name = s.variant AND m.retired_at IS NULL)
+  AND EXISTS (SELECT 1 FROM catalog_members m WHERE m.kind = 'lmeval' AND m.name = s.lm_task AND m.retired_at IS NULL);
