@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
 from ..catalog.models_config import LmEvalTask
+from .model import NeedsEndpoint
 from ..report.stats import wilson
 from ..runner.pack_runner import Target
 from ..runner.response_store import ResponseStore
 from .model import PlatformLM
-from .tasks import task_spec
+from .tasks import task_manager, task_spec
 
 STORE_PREFIX = "lmeval."  # response stores live beside the packs' as responses/<variant>/lmeval.<task>.jsonl
 
@@ -29,12 +31,39 @@ def evaluate(task: LmEvalTask, target: Target, *, base_url: str | None, run_id: 
     if not task.apply_chat_template and not target.is_llama_server:
         raise ValueError(f"lm-eval task {task.name}: apply_chat_template: false needs a llama-server variant "
                          "(API models take chat messages only)")
-    out = lm_eval.simple_evaluate(
-        model=lm, tasks=[spec], num_fewshot=task.num_fewshot, limit=task.limit, log_samples=True,
-        apply_chat_template=task.apply_chat_template, gen_kwargs=task.gen_kwargs or None, bootstrap_iters=1000,
-        random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0)
+    if isinstance(spec, str) and not hub_reachable():
+        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # cached datasets still load; others fail at once
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        out = lm_eval.simple_evaluate(
+            model=lm, tasks=[spec], num_fewshot=task.num_fewshot, limit=task.limit, log_samples=True,
+            task_manager=task_manager(isinstance(spec, dict)),
+            apply_chat_template=task.apply_chat_template, gen_kwargs=task.gen_kwargs or None, bootstrap_iters=1000,
+            random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0)
+    except NeedsEndpoint:
+        raise
+    except Exception as exc:
+        if isinstance(spec, str) and os.environ.get("HF_DATASETS_OFFLINE") == "1":
+            raise RuntimeError(
+                f"lm-eval task {task.name}: its dataset is not in the local cache and the Hugging Face hub is not "
+                f"reachable (HF_DATASETS_OFFLINE=1 is set, so nothing is downloaded): {type(exc).__name__}: "
+                f"{str(exc)[:300]}. Run it once online to cache the dataset, or use a local task folder") from exc
+        raise
     return {"results": out["results"], "samples": out["samples"], "lm": lm, "version": version,
             "config": out.get("configs", {})}
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether huggingface.co answers at all (a TCP connect): offline, lm-eval's dataset loads would retry."""
+    import socket
+
+    if os.environ.get("HF_DATASETS_OFFLINE") == "1":
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def primary_metric(results: dict[str, Any]) -> tuple[str, float | None, float | None]:

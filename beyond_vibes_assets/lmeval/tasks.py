@@ -8,6 +8,7 @@ the reason, instead of failing mid-run.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ SUPPORTED = ("generate_until",)
 
 class UnsupportedTask(ValueError):
     """A task whose request type the served endpoints cannot answer."""
+
+
+@functools.lru_cache(maxsize=2)
+def task_manager(local_only: bool):
+    """lm-eval's task index. Indexing its ~26 000 bundled task files takes seconds (most of a small run), so a
+    local task gets an index of nothing but itself (its config is passed whole); lm-eval's own tasks get the
+    full index, built once per process."""
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=str(LOCAL_TASKS), include_defaults=False) if local_only else TaskManager()
 
 
 def local_task_dir(name: str, include_path: str | None = None) -> Path | None:
@@ -51,9 +62,7 @@ def task_spec(name: str, include_path: str | None = None) -> tuple[str | dict[st
         version = str((config.get("metadata") or {}).get("version", "0"))
         spec: str | dict[str, Any] = config
     else:
-        from lm_eval.tasks import TaskManager
-
-        manager = TaskManager()
+        manager = task_manager(False)
         if name not in manager.all_tasks:
             raise UnsupportedTask(f"lm-eval knows no task {name!r} and there is no folder {LOCAL_TASKS / name}; "
                                   "check the name (`lm_eval ls tasks`) or add a local task folder")

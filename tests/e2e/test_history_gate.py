@@ -79,7 +79,7 @@ SPIN = "import os\nwhile True: os.getpid()"
 
 
 def test_a_run_under_cpu_contention_is_flagged_in_the_check_and_the_report(smol_env):
-    env = smol_env(packs={"echo": (ECHO[:6], {"verifier": "regex", "max_tokens": 48})})
+    env = smol_env(packs={"echo": (ECHO[:4], {"verifier": "regex", "max_tokens": 16})})
     inst, wh = env.instance, WarehouseResource()
     assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["pack_definition"], "echo", instance=inst)
