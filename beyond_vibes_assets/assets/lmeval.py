@@ -29,8 +29,7 @@ from ..engine.manifest import harness_commit
 from ..engine_slot import engine_slot
 from ..history import load_at_start
 from ..history_checks import check_specs, history_checks
-from ..lmeval.model import NeedsEndpoint
-from ..lmeval.run import evaluate, history_fields, primary_metric, sample_rows
+from ..lmeval.tasks import NeedsEndpoint
 from ..partition_events import group_by_variant, partition_materialization
 from ..resolve import Endpoint, resolve_variant
 from ..runner import progress as progress_hooks
@@ -54,6 +53,8 @@ def applies(patterns: list[str] | None, variant: str) -> bool:
 def lm_eval_results(context: dg.AssetExecutionContext, catalog: CatalogResource, object_store: ObjectStoreResource,
                     llama_server: LlamaServerResource, llm_clients: LLMClientResource,
                     warehouse: WarehouseResource) -> Iterator[Any]:
+    from ..lmeval.run import evaluate  # lm-eval is imported by the run that needs it, not by the code location
+
     record_catalog_state(warehouse, catalog)
     config = catalog.catalog().lm_eval
     failed: dict[str, str] = {}
@@ -112,6 +113,8 @@ def lm_eval_results(context: dg.AssetExecutionContext, catalog: CatalogResource,
 def _store(task, out: dict[str, Any], resolved, variant_key: str, warehouse: WarehouseResource, run_id: str,
            load: float | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Replace the partition's rows and aggregate, append one history row, all in one transaction."""
+    from ..lmeval.run import history_fields, primary_metric, sample_rows
+
     results = out["results"].get(task.name, {})
     metric, value, stderr = primary_metric(results)
     v = resolved.variant

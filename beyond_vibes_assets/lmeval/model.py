@@ -24,6 +24,7 @@ from resources.llm_client import ChatRequest
 from ..runner.concurrent import gather_or_cancel
 from ..runner.pack_runner import Target, http_limits
 from ..runner.response_store import ResponseStore, stable_hash
+from .tasks import NeedsEndpoint
 
 
 def request_fields(gen_kwargs: dict[str, Any], default_max: int = 256) -> dict[str, Any]:
@@ -32,10 +33,6 @@ def request_fields(gen_kwargs: dict[str, Any], default_max: int = 256) -> dict[s
     until = [until] if isinstance(until, str) else list(until)
     temperature = float(gen_kwargs.get("temperature", 0.0)) if gen_kwargs.get("do_sample") else 0.0
     return {"max_tokens": int(gen_kwargs.get("max_gen_toks", default_max)), "stop": until, "temperature": temperature}
-
-
-class NeedsEndpoint(RuntimeError):
-    """Raised by an offline PlatformLM when an answer is not stored: the caller starts the engine and retries."""
 
 
 class PlatformLM(LM):

@@ -8,12 +8,11 @@ import os
 from typing import Any
 
 from ..catalog.models_config import LmEvalTask
-from .model import NeedsEndpoint
 from ..report.stats import wilson
 from ..runner.pack_runner import Target
 from ..runner.response_store import ResponseStore
 from .model import PlatformLM
-from .tasks import task_manager, task_spec
+from .tasks import NeedsEndpoint, task_manager, task_spec
 
 STORE_PREFIX = "lmeval."  # response stores live beside the packs' as responses/<variant>/lmeval.<task>.jsonl
 

@@ -24,6 +24,10 @@ class UnsupportedTask(ValueError):
     """A task whose request type the served endpoints cannot answer."""
 
 
+class NeedsEndpoint(RuntimeError):
+    """Raised by an offline PlatformLM when an answer is not stored: the caller starts the engine and retries."""
+
+
 @functools.lru_cache(maxsize=2)
 def task_manager(local_only: bool):
     """lm-eval's task index. Indexing its ~26 000 bundled task files takes seconds (most of a small run), so a

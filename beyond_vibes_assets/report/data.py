@@ -48,6 +48,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
     slowed = {k: r["decode_vs_probe"] for k, r in latest.items() if r.get("slowed")}
     items = q("current_items")
     by_archetype = q("sim_by_archetype")
+    pairs = plan_pairs(leaderboard, default_engines(catalog))
     commit, dirty = harness_commit()
     return {
         "leaderboard": leaderboard, "matrix": q("pack_matrix"), "weights": weights, "failures": q("failure_modes"),
@@ -55,7 +56,8 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
         "lmeval": q("lmeval_scores"),
         "flagged": flagged, "slowed": slowed, "bounded": bounded, "labels": labels, "items": items,
         "by_archetype": by_archetype,
-        "paired": paired_results(plan_pairs(leaderboard, default_engines(catalog)), items),
+        "paired": paired_results(pairs, items),
+        "paired_lmeval": paired_results(pairs, q("lmeval_items")),
         "sims": render_sims(by_archetype, q("sim_health"), q("sim_episode_list")),
         "extra": [*render_retired(q("retired")), *render_catalog(q("catalog_state"), digest)],
         "manifest": {"harness_commit": commit, "harness_dirty": dirty, "catalog_digest": digest,

@@ -96,10 +96,11 @@ def render_latency(rows: Sequence[dict], labels: dict[str, str]) -> list[str]:
     return lines + [""]
 
 
-def render_paired(results: Sequence[dict], labels: dict[str, str]) -> list[str]:
+def render_paired(results: Sequence[dict], labels: dict[str, str], title: str = "Paired comparisons") -> list[str]:
+    results = [r for r in results if r["items"]]
     if not results:
         return []
-    lines = ["## Paired comparisons", "", "Same items, answered by both (failed calls left out). B - A in points with a "
+    lines = [f"## {title}", "", "Same items, answered by both (failed calls left out). B - A in points with a "
              "95% paired bootstrap interval (seed 0) and McNemar's exact test; a difference is called only when the "
              "interval excludes 0 and p < 0.05.", "",
              "| A (reference) | B | why | items | A only / B only | B - A | 95% CI | McNemar p | verdict |",
@@ -212,6 +213,7 @@ def render(data: dict[str, Any]) -> str:
     lines += render_latency(data.get("latency", ()), labels)
     lines += render_paired(data.get("paired", ()), labels)
     lines += render_lmeval(data.get("lmeval", ()), labels)
+    lines += render_paired(data.get("paired_lmeval", ()), labels, "Paired comparisons on lm-eval documents")
     lines += render_history(data.get("history", ()), data.get("flagged", {}), labels)
     lines += list(data.get("sims", ()))
     lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]

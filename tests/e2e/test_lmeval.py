@@ -45,3 +45,39 @@ def test_offline_lmeval_task_runs_caches_and_lands_in_the_warehouse(smol_env):
     assert again["sent"].value == 0 and again["cached"].value == 8 and again["value"].value == first["value"].value
     assert wh.query("SELECT count(*) AS n FROM score_history WHERE kind = 'lmeval'") == [{"n": 2}]
     assert len(ResponseStore.for_partition(VARIANT, "lmeval.bv_arith").records()) == 8
+
+
+def test_a_killed_lmeval_run_resumes_without_duplicates(smol_env):
+    """SIGKILL of the CLI mid-task, then the same command: every document answered exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    slow = LMEVAL + "      gen_kwargs: {max_gen_toks: 120, until: ['ZZZZ']}\n"  # long answers: the kill lands mid-run
+    env = smol_env(extra=slow)
+    from beyond_vibes_assets.settings import ensure_dagster_home
+
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as inst:
+        from beyond_vibes_assets.catalog.resource import CatalogResource
+        from beyond_vibes_assets.sync import sync_instance
+
+        sync_instance(inst, CatalogResource())
+        assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
+    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli", "lmeval", "run", "--variant", VARIANT]
+    proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = ResponseStore.for_partition(VARIANT, "lmeval.bv_arith")
+    deadline = time.monotonic() + 300
+    while len(store.records()) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kept = len(store.records())
+    assert 2 <= kept < 8, "the kill must land mid-run"
+    assert subprocess.run(cmd, env=dict(os.environ), capture_output=True, timeout=600).returncode == 0
+    keys = [r["cache_key"] for r in store.records() if r.get("failure_mode") is None]
+    assert len(keys) == len(set(keys)) == 8
+    assert WarehouseResource().query("SELECT count(DISTINCT doc_id) AS d, count(*) AS n FROM lmeval_samples") == [
+        {"d": 8, "n": 8}]

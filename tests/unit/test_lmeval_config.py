@@ -50,7 +50,7 @@ def test_exported_pack_is_a_task_lm_eval_builds(tmp_path):
     spec, _ = task_spec(folder.name, str(tmp_path))
     from lm_eval.tasks import TaskManager, get_task_dict
 
-    tasks = get_task_dict([spec], TaskManager())
+    tasks = get_task_dict([spec], TaskManager(include_path=str(tmp_path), include_defaults=False))
     task = next(iter(tasks.values()))
     docs = list(task.test_docs())
     assert len(docs) == len(pack.items) and task.doc_to_text(docs[0]) == pack.items[0].prompt
