@@ -60,6 +60,21 @@ def paired(a: dict, b: dict) -> dict[str, Any]:
     return compare_paired([(bool(a[k]["passed"]), bool(b[k]["passed"])) for k in keys])
 
 
+def label(warehouse: WarehouseResource, key: str) -> str:
+    """A variant key with the upward-derived mark the report uses ("(≤ Q4_1 source)"); run ids unchanged."""
+    from partitions import parse_variant_key
+
+    from .catalog.quants import bounded_by
+
+    try:
+        parsed = parse_variant_key(key)
+    except ValueError:
+        return key
+    rows = _rows(warehouse, "SELECT derived_from FROM weights WHERE model = ? AND quant = ?", [parsed.model, parsed.quant])
+    source = next((bounded_by(parsed.quant, r["derived_from"]) for r in rows if r["derived_from"]), None)
+    return f"{key} (≤ {source} source)" if source else key
+
+
 def paired_line(stats: dict[str, Any]) -> str:
     return (f"paired over {stats['items']} items answered by both: B - A = {100 * stats['diff']:+.1f} points, "
             f"95% bootstrap CI [{100 * stats['diff_low']:+.1f}, {100 * stats['diff_high']:+.1f}] (seed 0); "
@@ -76,7 +91,8 @@ def main(args, console, warehouse: WarehouseResource) -> int:
             print(json.dumps({"changes": changes, "paired": stats}, indent=1, default=str))
             return 0
         pa, pb = sum(bool(r["passed"]) for r in a.values()), sum(bool(r["passed"]) for r in b.values())
-        console.print(escape(f"A {args.diff[0]}: {pa}/{len(a)} passed   B {args.diff[1]}: {pb}/{len(b)} passed"))
+        console.print(escape(f"A {label(warehouse, args.diff[0])}: {pa}/{len(a)} passed   "
+                             f"B {label(warehouse, args.diff[1])}: {pb}/{len(b)} passed"))
         for c in changes:
             console.print(escape(f"{c['change']:<10} {c['task']}/{c['sample_id']}  A: {c['a'] or 'pass'}  B: {c['b'] or 'pass'}"))
         console.print(f"{sum(c['change'] == 'regressed' for c in changes)} regressed, {sum(c['change'] == 'fixed' for c in changes)} fixed")

@@ -59,10 +59,10 @@ def parse_variant_key(key: str) -> VariantKey:
 
 def split_multi_key(partition_key: object, second: str = "task") -> tuple[str, str]:
     """(variant, task or sim) from a MultiPartitionKey or its string form, through Dagster's own key parser."""
-    from .definitions import VARIANT_SIM, VARIANT_TASK
+    from .definitions import VARIANT_LMEVAL, VARIANT_SIM, VARIANT_TASK
 
     keys_by_dim = getattr(partition_key, "keys_by_dimension", None)
     if not keys_by_dim:
-        definition = VARIANT_SIM if second == "sim" else VARIANT_TASK
+        definition = {"sim": VARIANT_SIM, "lmeval": VARIANT_LMEVAL}.get(second, VARIANT_TASK)
         keys_by_dim = definition.get_partition_key_from_str(str(partition_key)).keys_by_dimension
     return keys_by_dim["variant"], keys_by_dim[second]

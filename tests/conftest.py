@@ -129,3 +129,25 @@ CAPITAL_ITEMS = [
 # A quick probe for tests that need a probe but not its full figures (the full probe has its own test).
 LIGHT_PROBE = {"ops": {"engine_probe": {"config": {"speed_repeats": 1, "gen_tokens": 16, "prompt_tokens": 64,
                                                   "llama_bench": False, "perplexity_chunks": 0}}}}
+
+
+def busy_loops(n: int) -> list[int]:
+    """n CPU-bound processes that are not children of this one (double fork), like another user's heavy job;
+    returns their pids (kill them with os.kill)."""
+    import subprocess
+    import sys
+
+    script = f"for i in $(seq {n}); do {sys.executable} -c 'while True: pass' >/dev/null 2>&1 & echo $!; done"
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def kill_all(pids: list[int]) -> None:
+    import os
+    import signal
+
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -28,6 +28,7 @@ from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
 from ..catalog_state import record_catalog_state
 from ..engine.manifest import run_manifest
+from ..contention import CpuMeter
 from ..engine_slot import engine_slot
 from ..history import load_at_start, pack_history_row
 from ..history_checks import check_specs, history_checks
@@ -88,8 +89,11 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     started = datetime.now(timezone.utc)
     load = load_at_start()
     target = resolved.target(llm_clients, endpoint, config.concurrency)
+    meter = CpuMeter()
     stats = asyncio.run(run_pack(pack, target, store, sampling=sampling, retry_errors=config.retry_errors,
                                  timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
+    # measured while answers were generated; an all-cached run carries the figure of the run that produced them
+    foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
     executed = execution.stats()["executed"]
     rows = score_records(pack, target, store, sampling)
     stats.executions = execution.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)
@@ -106,12 +110,19 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     # canonical results append one history row in the same transaction (overrides stay out of history)
     history = [pack_history_row(rows, manifest=manifest, task_fingerprint=pack.fingerprint,
                                 concurrency=resolved.concurrency(config.concurrency),
-                                probe_decode_tps=resolved.speed.decode_tps, load=load)] if canonical else []
+                                probe_decode_tps=resolved.speed.decode_tps, load=load,
+                                foreign_cpu=foreign)] if canonical else []
     warehouse.replace_partitions([
         ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
         ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
          [manifest])], appends=[("score_history", history)])
     return stats, rows
+
+
+def _previous_foreign_share(warehouse: WarehouseResource, variant: str, task: str) -> float | None:
+    rows = warehouse.query("SELECT foreign_cpu_share FROM score_history WHERE kind = 'pack' AND variant = ? AND task = ? "
+                           "ORDER BY recorded_at DESC LIMIT 1", [variant, task])
+    return rows[0]["foreign_cpu_share"] if rows else None
 
 
 def pending(packs: dict[str, Pack], resolved: ResolvedVariant, clients: LLMClientResource,

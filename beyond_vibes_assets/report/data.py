@@ -45,7 +45,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
     for r in history:
         if r["kind"] == "pack":
             latest[(r["variant"], r["task"])] = r
-    slowed = {k: r["decode_vs_probe"] for k, r in latest.items() if r.get("slowed")}
+    slowed = {k: r["foreign_cpu_share"] for k, r in latest.items() if r.get("slowed")}
     items = q("current_items")
     by_archetype = q("sim_by_archetype")
     pairs = plan_pairs(leaderboard, default_engines(catalog))

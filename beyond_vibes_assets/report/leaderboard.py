@@ -147,7 +147,7 @@ def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) 
         if (kind, variant, task, len(pts) - 1) in flagged:
             flags.append("REGRESSION")
         if last.get("slowed"):
-            flags.append(f"⚠ slowed ({_f(last['decode_vs_probe'], 2)}× probe)")
+            flags.append(f"⚠ slowed (others used {100 * (last.get('foreign_cpu_share') or 0):.0f}% of the CPU)")
         latest = f"{last['n_passed']}/{last['n_answered']}" + (f" ({100 * last['rate']:.0f}%)" if last["rate"] is not None else "")
         lines.append(f"| `{labels.get(variant, variant)}` | {kind} | {task} | {len(pts)} | {latest} | "
                      f"{_f(100 * mean if mean is not None else None, 0, '%')} | {last['recorded_at']:%Y-%m-%d %H:%M} | "
@@ -196,8 +196,8 @@ def render(data: dict[str, Any]) -> str:
             probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "", "; ".join(trust),
         ]) + " |")
     lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster). "
-              "⚠ = decode speed during the run fell below the trusted share of the variant's probe: something else "
-              "slowed the machine, so its speed figures (and any timeouts) are suspect. "
+              "⚠ = while the answers were generated, other processes used more than the allowed share of the "
+              "machine's CPU, so its speed figures (and any timeouts) are not the engine's own. "
               "\"(≤ Qx source)\" = a quant derived upward from a lower-precision file: its quality is bounded by "
               "that source.", ""]
     difficulty = data.get("difficulty", ())

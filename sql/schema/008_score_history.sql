@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS score_history (
     median_latency_s DOUBLE,
     median_decode_tps DOUBLE,
     decode_vs_probe DOUBLE,             -- median decode tok/s x concurrency / probe decode tok/s (1 = as probed)
-    slowed BOOLEAN,                     -- decode_vs_probe below the trusted share: the figures are suspect
+    foreign_cpu_share DOUBLE,           -- share of the machine's CPU other processes used while answers were generated
+    slowed BOOLEAN,                     -- foreign_cpu_share above the allowed share: the speed figures are suspect
     load_at_start DOUBLE,               -- 1-minute load average / CPU count when the run started
     harness_commit VARCHAR,
     harness_dirty BOOLEAN,

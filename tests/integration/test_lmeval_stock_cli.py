@@ -25,7 +25,7 @@ def test_same_per_doc_scores_as_the_stock_cli(engine_build_info, home, tmp_path)
         task = LmEvalTask(name="bv_arith", limit=LIMIT)
         ours = evaluate(task, target, base_url=srv.base_url, run_id="test")
         stock, _ = run_stock_cli(srv.base_url, LOCAL_TASKS / "bv_arith", limit=LIMIT, concurrency=1, out_dir=tmp_path / "stock")
-    rows = sample_rows(task, ours["samples"]["bv_arith"], ours["lm"], {}, "exact_match,first-number", ours["version"])
+    rows = sample_rows(task, ours["samples"]["bv_arith"], ours["lm"], {}, "exact_match,last-number", ours["version"])
     assert len(rows) == len(stock) == LIMIT
     mine = {r["doc_id"]: r["value"] for r in rows}
     theirs = {d: float(r["exact_match"]) for d, r in stock.items()}

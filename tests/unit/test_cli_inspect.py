@@ -32,3 +32,15 @@ def test_inspect_lists_shows_and_diffs(home, capsys):
     assert main(["inspect", "--diff", "a~q~e", "b~q~e"]) == 0
     text = capsys.readouterr().out
     assert "McNemar exact p = 1 " in text and "no detectable difference" in text and "95% bootstrap CI [+100.0, +100.0]" in text
+
+
+def test_diff_labels_an_upward_derived_quant(home, capsys):
+    wh = WarehouseResource()
+    for variant in ("m~Q4_1~cpu", "m~Q8_0~cpu"):
+        wh.replace_partition("samples", {"variant": variant, "task": "math"},
+                             [sample(variant, "1", True), sample(variant, "2", variant.endswith("Q8_0~cpu"))])
+    wh.replace_partition("weights", {"weights_key": "m~Q8_0"}, [{"weights_key": "m~Q8_0", "model": "m", "quant": "Q8_0",
+                                                                 "origin": "derived", "derived_from": "Q4_1"}])
+    assert main(["inspect", "--diff", "m~Q4_1~cpu", "m~Q8_0~cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "B m~Q8_0~cpu (≤ Q4_1 source)" in out and "A m~Q4_1~cpu:" in out

@@ -29,7 +29,7 @@ def test_lm_eval_section_is_validated_with_file_field_and_fix(write_config):
 
 def test_local_task_loads_offline_with_absolute_data_files():
     spec, version = task_spec("bv_arith")
-    assert version == "1.0" and spec["output_type"] == "generate_until"
+    assert version == "1.1" and spec["output_type"] == "generate_until"
     path = spec["dataset_kwargs"]["data_files"]["test"]
     assert path.startswith("/") and len(open(path).read().splitlines()) == 40
 
