@@ -125,7 +125,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         err.print(f"{len(problems)} problem(s)")
         return 1
     catalog, packs = cat.catalog(), cat.all_packs()
-    lm_problems = _lmeval_problems(catalog)
+    from .catalog.rubrics import scan_rubrics
+
+    rubrics, broken_rubrics = scan_rubrics()
+    lm_problems = _lmeval_problems(catalog) + [p for exc in broken_rubrics.values() for p in exc.problems]
     if lm_problems:
         for p in lm_problems:
             err.print(f"[red]error[/red] {escape(str(p))}")
@@ -133,7 +136,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     console.print(f"{cat.config_file()}: {len(catalog.models)} models, {len(catalog.engines)} engines, "
                   f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items); "
-                  f"{len(cat.all_sims())} sims; {len(catalog.lm_eval.tasks)} lm-eval task(s). OK")
+                  f"{len(cat.all_sims())} sims; {len(catalog.lm_eval.tasks)} lm-eval task(s); {len(rubrics)} judge rubrics. OK")
     return 0
 
 
