@@ -151,3 +151,12 @@ def kill_all(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def latest_metadata(instance, asset: str, partition=None) -> dict:
+    """The metadata of an asset partition's latest materialization."""
+    import dagster as dg
+
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey(asset), asset_partitions=[str(partition)] if partition else None), limit=1)
+    return records.records[0].asset_materialization.metadata

@@ -32,6 +32,13 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog: the SVG is inlined in HTML
 
 
+def _bar(passed: int, n: int) -> tuple[float, float, float]:
+    """(rate %, error below, error above) of a Wilson interval; float rounding must not make an error negative."""
+    rate = passed / n
+    lo, hi = wilson(int(passed), int(n))
+    return 100 * rate, max(0.0, 100 * (rate - lo)), max(0.0, 100 * (hi - rate))
+
+
 def frontier(leaderboard: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
     """Quality (headline rate with its interval) against decode speed; the frontier as a step line."""
     pts = [r for r in leaderboard if r.get("pass_rate") is not None and r.get("median_decode_tps")]
@@ -73,12 +80,11 @@ def pack_rates(matrix: Sequence[dict[str, Any]], labels: dict[str, str]) -> str 
             c = cells.get((v, t))
             if not c:
                 continue
-            rate = c["n_passed"] / c["n_answered"]
-            lo, hi = wilson(int(c["n_passed"]), int(c["n_answered"]))
+            pct, below, above = _bar(c["n_passed"], c["n_answered"])
             ys.append(i + j * height)
-            xs.append(100 * rate)
-            errs[0].append(max(0.0, 100 * (rate - lo)))  # float rounding must not make a bar negative
-            errs[1].append(max(0.0, 100 * (hi - rate)))
+            xs.append(pct)
+            errs[0].append(below)
+            errs[1].append(above)
         ax.barh(ys, xs, height=height, xerr=errs, capsize=2, label=labels.get(v, v), error_kw={"lw": 0.8})
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(tasks))], tasks)
     ax.set_xlim(0, 100)
@@ -151,12 +157,11 @@ def archetypes(by_archetype: Sequence[dict[str, Any]], labels: dict[str, str]) -
             c = cells.get((v, a))
             if not c or not c["n"]:
                 continue
-            rate = c["n_success"] / c["n"]
-            lo, hi = wilson(c["n_success"], c["n"])
+            pct, below, above = _bar(c["n_success"], c["n"])
             xs.append(i + j * width)
-            ys.append(100 * rate)
-            errs[0].append(max(0.0, 100 * (rate - lo)))  # float rounding must not make a bar negative
-            errs[1].append(max(0.0, 100 * (hi - rate)))
+            ys.append(pct)
+            errs[0].append(below)
+            errs[1].append(above)
         ax.bar(xs, ys, width=width, yerr=errs, capsize=2, label=labels.get(v, v), error_kw={"lw": 0.8})
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(kinds))], kinds)
     ax.set_ylim(0, 100)

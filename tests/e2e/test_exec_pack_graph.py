@@ -12,16 +12,14 @@ from beyond_vibes_assets.cli import materialize
 from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.sync import sync_instance
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS
+from tests.conftest import LIGHT_PROBE, MATH_ITEMS, latest_metadata
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
 
 
 def meta(instance, partition):
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(
-        asset_key=dg.AssetKey("pack_results"), asset_partitions=[str(partition)]), limit=1)
-    return records.records[0].asset_materialization.metadata
+    return latest_metadata(instance, "pack_results", partition)
 
 
 def test_code_pack_executes_once_and_a_rerun_executes_nothing(smol_env):

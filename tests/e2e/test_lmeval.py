@@ -9,7 +9,7 @@ import pytest
 from beyond_vibes_assets.cli import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS
+from tests.conftest import LIGHT_PROBE, MATH_ITEMS, latest_metadata
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -17,9 +17,7 @@ LMEVAL = "lm_eval:\n  tasks:\n    - name: bv_arith\n      limit: 8\n"
 
 
 def meta(instance, partition):
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(
-        asset_key=dg.AssetKey("lm_eval_results"), asset_partitions=[str(partition)]), limit=1)
-    return records.records[0].asset_materialization.metadata
+    return latest_metadata(instance, "lm_eval_results", partition)
 
 
 def test_offline_lmeval_task_runs_caches_and_lands_in_the_warehouse(smol_env):
