@@ -439,6 +439,12 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return gate.cmd_gate(args, console, _resources(args)["warehouse"])
 
 
+def cmd_judges_label(args: argparse.Namespace) -> int:
+    from .judging.label_cli import cmd_label
+
+    return cmd_label(args, console)
+
+
 def cmd_mlflow(args: argparse.Namespace) -> int:
     """The MLflow UI on 127.0.0.1 over this home's tracking store (one trace per agent episode)."""
     from .agent.traces import tracking_uri
@@ -548,6 +554,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-latency-rise", dest="max_latency_rise", type=float, default=20.0,
                    help="rise in median TTFT/latency, or fall in decode tok/s, in %% (default 20)")
     p.add_argument("--no-sigma", dest="no_sigma", action="store_true", help="skip the sigma rule over score history")
+    judges = sub.add_parser("judges", help="LLM judges and their human labels").add_subparsers(
+        dest="judges_command", required=True)
+    p = judges.add_parser("label", help="score a stored episode against a rubric from the terminal")
+    p.add_argument("--variant", required=True)
+    p.add_argument("--sim", required=True)
+    p.add_argument("--rubric", required=True, help="a file name under judges/ (design, janitor, ...)")
+    p.add_argument("--criterion", help="only this criterion (default: every criterion of the rubric)")
+    p.add_argument("--labels-dir", dest="labels_dir", help="default: the repo's judges/labels/")
+    p.set_defaults(fn=cmd_judges_label)
     p = add("mlflow", cmd_mlflow, "open the MLflow UI (episode traces) on 127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p = add("ui", cmd_ui, "start `dagster dev` on this code location with the home instance")

@@ -1,0 +1,79 @@
+"""Human labels (`judges/labels/<rubric>.jsonl`): one line per judged sample and criterion, with the sample itself
+(task, final answer, diff, transcript), a 1-5 score and a one-line rationale, so labels are reproducible without
+any stored episode. The train / held-out split is deterministic: a hash of the label id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..catalog.errors import ConfigError, Problem, validation_problems
+from ..catalog.rubrics import Rubric
+
+HELD_OUT_SHARE = 0.3
+
+
+class Sample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task: str = ""
+    final_answer: str = ""
+    diff: str = ""
+    transcript: str = ""
+
+
+class Label(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    sim: str
+    criterion: str
+    score: int = Field(ge=1, le=5)
+    rationale: str = Field(min_length=5)
+    source: Literal["reference", "flawed", "episode"] = "episode"
+    sample: Sample
+    labeller: str = ""
+
+    @property
+    def split(self) -> str:
+        bucket = int(hashlib.sha256(self.id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return "held_out" if bucket < HELD_OUT_SHARE else "train"
+
+
+def load_labels(path: Path, rubric: Rubric) -> list[Label]:
+    """Every label of one rubric; a wrong line names the file, the line and the field."""
+    labels, problems, seen = [], [], set()
+    criteria = {c.name for c in rubric.model.criteria}
+    if not path.exists():
+        return []
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"line {lineno}"
+        try:
+            label = Label.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(str(path), where, "", f"not valid JSON ({exc.msg})", "write one JSON object per line"))
+            continue
+        except ValidationError as exc:
+            problems += validation_problems(exc, str(path), where, sorted(Label.model_fields))
+            continue
+        if label.criterion not in criteria:
+            problems.append(Problem(str(path), where, "criterion", f"rubric {rubric.name} has no criterion "
+                                    f"'{label.criterion}'", f"use one of: {', '.join(sorted(criteria))}"))
+        if label.id in seen:
+            problems.append(Problem(str(path), where, "id", f"duplicate id '{label.id}'", "give every label a unique id"))
+        seen.add(label.id)
+        labels.append(label)
+    if problems:
+        raise ConfigError(problems)
+    return labels
+
+
+def append_label(path: Path, label: Label) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fh.write(label.model_dump_json(exclude_defaults=False) + "\n")
