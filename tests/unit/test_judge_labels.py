@@ -59,3 +59,11 @@ def test_a_person_labels_a_stored_episode_from_the_terminal(home, tmp_path, monk
     # specificity scored 2; security answered "9": refused, skipped; constraints scored 4
     assert [(x.criterion, x.score) for x in labels] == [("specificity", 2), ("constraints", 4)]
     assert labels[0].sample.final_answer == RECORD["answer"] and labels[0].source == "episode"
+
+
+def test_shipped_design_labels_load_and_span_the_scale():
+    from beyond_vibes_assets.settings import REPO_ROOT
+
+    labels = load_labels(REPO_ROOT / "judges" / "labels" / "design.jsonl", scan_rubrics()[0]["design"])
+    assert len(labels) >= 20 and {x.score for x in labels} == {1, 2, 3, 4, 5}
+    assert {x.source for x in labels} == {"reference", "flawed"} and "held_out" in {x.split for x in labels}
