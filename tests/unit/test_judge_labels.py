@@ -61,9 +61,10 @@ def test_a_person_labels_a_stored_episode_from_the_terminal(home, tmp_path, monk
     assert labels[0].sample.final_answer == RECORD["answer"] and labels[0].source == "episode"
 
 
-def test_shipped_design_labels_load_and_span_the_scale():
+@pytest.mark.parametrize("rubric", ["design", "analyst"])
+def test_shipped_labels_load_and_span_the_scale(rubric):
     from beyond_vibes_assets.settings import REPO_ROOT
 
-    labels = load_labels(REPO_ROOT / "judges" / "labels" / "design.jsonl", scan_rubrics()[0]["design"])
+    labels = load_labels(REPO_ROOT / "judges" / "labels" / f"{rubric}.jsonl", scan_rubrics()[0][rubric])
     assert len(labels) >= 20 and {x.score for x in labels} == {1, 2, 3, 4, 5}
     assert {x.source for x in labels} == {"reference", "flawed"} and "held_out" in {x.split for x in labels}
