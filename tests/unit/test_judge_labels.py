@@ -61,7 +61,7 @@ def test_a_person_labels_a_stored_episode_from_the_terminal(home, tmp_path, monk
     assert labels[0].sample.final_answer == RECORD["answer"] and labels[0].source == "episode"
 
 
-@pytest.mark.parametrize("rubric", ["design", "analyst", "engineer"])
+@pytest.mark.parametrize("rubric", ["design", "analyst", "engineer", "janitor"])
 def test_shipped_labels_load_and_span_the_scale(rubric):
     from beyond_vibes_assets.settings import REPO_ROOT
 
