@@ -172,11 +172,22 @@ class LmEvalConfig(_Strict):
         raise KeyError(f"lm-eval task {name!r} is not in models.yaml's lm_eval section; run `beyond-vibes sync`")
 
 
+class JudgeModel(_Strict):
+    """A model that judges episodes: one of the catalog's variants (served with one slot, so temperature 0 is
+    deterministic) or an API model by name. Several judges -> the report shows their median and spread."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    variant: str | None = Field(default=None, description="a local variant key, e.g. smollm2-135m~Q4_1~cpu")
+    model: str | None = Field(default=None, description="the name of an API model under models:")
+    rubrics: list[str] | None = Field(default=None, description="default: every rubric under judges/")
+
+
 class Catalog(_Strict):
     path: str
     engines: list[EngineConfig]
     models: list[LocalModel | ApiModel]
     lm_eval: LmEvalConfig = Field(default_factory=LmEvalConfig)
+    judges: list[JudgeModel] = Field(default_factory=list)
 
     def engine(self, name: str) -> EngineConfig:
         return next(e for e in self.engines if e.name == name)
@@ -187,6 +198,7 @@ class Catalog(_Strict):
 
 _ALLOWED = {
     "lmeval": sorted(LmEvalTask.model_fields),
+    "judge": sorted(JudgeModel.model_fields),
     "local": sorted(LocalModel.model_fields),
     "api": sorted(ApiModel.model_fields),
     "engine": sorted(EngineConfig.model_fields),
@@ -288,9 +300,9 @@ def load_catalog(path: str | Path) -> Catalog:
     if not isinstance(raw, dict):
         raise ConfigError([Problem(file, "top level", "", "expected a mapping with 'models:' and 'engines:'", "see the example models.yaml")])
     problems: list[Problem] = []
-    for key in sorted(set(raw) - {"models", "engines", "lm_eval"}):
+    for key in sorted(set(raw) - {"models", "engines", "lm_eval", "judges"}):
         problems.append(Problem(file, "top level", key, f"unknown key '{key}'",
-                                "top-level keys are 'models', 'engines' and 'lm_eval'"))
+                                "top-level keys are 'models', 'engines', 'lm_eval' and 'judges'"))
     lm_eval = LmEvalConfig()
     if raw.get("lm_eval") is not None:
         section = raw["lm_eval"] if isinstance(raw["lm_eval"], dict) else {}
@@ -326,6 +338,35 @@ def load_catalog(path: str | Path) -> Catalog:
         if model:
             models.append((label, model))
     problems += _cross_check(file, engines, models, raw)
+    judges: list[JudgeModel] = []
+    for i, item in enumerate(raw.get("judges") or []):
+        label = _entry_label("judges", i, item)
+        judge, errs = _validate_entry(JudgeModel, item, file, label, "judge")
+        problems += errs
+        if judge:
+            problems += _check_judge(file, label, judge, engines, [m for _, m in models])
+            judges.append(judge)
     if problems:
         raise ConfigError(problems)
-    return Catalog(path=file, engines=engines, models=[m for _, m in models], lm_eval=lm_eval)
+    return Catalog(path=file, engines=engines, models=[m for _, m in models], lm_eval=lm_eval, judges=judges)
+
+
+def _check_judge(file: str, label: str, judge: JudgeModel, engines: list[EngineConfig], models: list) -> list[Problem]:
+    """Exactly one of variant/model, naming something the catalog holds."""
+    from partitions import make_variant_key
+
+    if (judge.variant is None) == (judge.model is None):
+        return [Problem(file, label, "variant", "a judge needs exactly one of 'variant' or 'model'",
+                        "write 'variant: MODEL~QUANT~ENGINE' for a local judge or 'model: NAME' for an API model")]
+    if judge.model is not None:
+        api = [m.name for m in models if isinstance(m, ApiModel)]
+        if judge.model not in api:
+            return [Problem(file, label, "model", f"no API model '{judge.model}' under models:",
+                            f"use one of: {', '.join(api) or 'none defined'}, or a local 'variant:'")]
+        return []
+    keys = [make_variant_key(m.name, q, e.name) for m in models if isinstance(m, LocalModel)
+            for q in m.quant_tags for e in engines]
+    if judge.variant not in keys:
+        return [Problem(file, label, "variant", f"'{judge.variant}' is not a local variant of this catalog",
+                        f"use one of: {', '.join(keys[:6])}{' ...' if len(keys) > 6 else ''}")]
+    return []

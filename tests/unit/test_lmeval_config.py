@@ -69,3 +69,14 @@ def test_stop_sequences_reach_the_request_and_lm_eval_until_maps_to_them(tmp_pat
     assert first.extra_body["stop"] == ["\n"] and second.extra_body["stop"] == ["!"]
     assert request_fields({"until": ["\n\n", "Q:"], "max_gen_toks": 32, "do_sample": False}) == {
         "max_tokens": 32, "stop": ["\n\n", "Q:"], "temperature": 0.0}
+
+
+def test_judges_section_names_a_catalog_variant_or_api_model(write_config):
+    ok = load_catalog(write_config(BASE + "judges:\n  - name: j\n    variant: m~Q4_1~cpu\n"))
+    assert ok.judges[0].variant == "m~Q4_1~cpu"
+    with pytest.raises(ConfigError) as err:
+        load_catalog(write_config(BASE + "judges:\n  - name: j\n    variant: m~Q8_0~cpu\n  - name: k\n    model: gpt\n"
+                                          "  - name: l\n"))
+    text = "\n".join(map(str, err.value.problems))
+    assert "not a local variant" in text and "m~Q4_1~cpu" in text and "no API model 'gpt'" in text
+    assert "exactly one of 'variant' or 'model'" in text
