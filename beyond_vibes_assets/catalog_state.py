@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from resources.warehouse import read_sql
+
 from .catalog.errors import ConfigError
 
 Member = tuple[str, str]  # (kind, name)
@@ -45,10 +47,12 @@ def snapshot(catalog: Any) -> CatalogSnapshot:
     members: dict[Member, tuple[str | None, int | None]] = {}
     items: dict[str, list[str]] = {}
     kinds = {"pack", "sim"}
-    try:
+    try:  # variants and lm-eval tasks come from models.yaml: unreadable, both keep their recorded state
         for key in catalog.variant_keys():
             members[("variant", key)] = (None, None)
-        kinds.add("variant")
+        for task in catalog.catalog().lm_eval.tasks:
+            members[("lmeval", task.name)] = (None, task.limit)
+        kinds |= {"variant", "lmeval"}
     except ConfigError:
         pass
     packs = catalog.all_packs()
@@ -57,12 +61,6 @@ def snapshot(catalog: Any) -> CatalogSnapshot:
         members[("pack", name)] = (pack.fingerprint, len(pack.items)) if pack else (None, None)
         if pack:
             items[name] = [item.id for item in pack.items]
-    try:
-        for task in catalog.catalog().lm_eval.tasks:
-            members[("lmeval", task.name)] = (None, task.limit)
-        kinds.add("lmeval")
-    except ConfigError:
-        pass
     sims = catalog.all_sims()
     for name in catalog.sim_names():
         sim = sims.get(name)
@@ -91,21 +89,15 @@ def plan_members(previous: Iterable[Mapping[str, Any]], current: CatalogSnapshot
     return sorted(rows.values(), key=lambda r: (r["kind"], r["name"]))
 
 
-SEEN_SQL = ("SELECT DISTINCT 'variant' AS kind, variant AS name FROM samples UNION "
-            "SELECT DISTINCT 'pack', task FROM samples UNION "
-            "SELECT DISTINCT 'variant', variant FROM sim_episodes UNION "
-            "SELECT DISTINCT 'sim', sim FROM sim_episodes")
-
-
 def record_catalog_state(warehouse: Any, catalog: Any, now: datetime | None = None) -> CatalogSnapshot:
     """Write the catalog's current state into `catalog_members` / `catalog_items` (one transaction)."""
     current = snapshot(catalog)
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     previous = warehouse.query("SELECT * FROM catalog_members")
-    seen = [(r["kind"], r["name"]) for r in warehouse.query(SEEN_SQL)]
+    seen = [(r["kind"], r["name"]) for r in warehouse.query(read_sql("queries/result_members.sql"))]
     members = plan_members(previous, current, seen, now)
     items = dict(current.items)
-    for row in warehouse.query("SELECT task, list(sample_id) AS ids FROM catalog_items GROUP BY task"):
+    for row in warehouse.query(read_sql("queries/catalog_items_by_task.sql")):
         if ("pack", row["task"]) in current.members and row["task"] not in items:
             items[row["task"]] = row["ids"]  # a pack broken now keeps the items it last had
     item_rows = [{"task": task, "sample_id": sid} for task, ids in sorted(items.items()) for sid in ids]

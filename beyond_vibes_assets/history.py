@@ -43,22 +43,28 @@ def decode_vs_probe(median_decode_tps: float | None, concurrency: int, probe_dec
     return round(median_decode_tps * max(1, concurrency) / probe_decode_tps, 3)
 
 
+def rate_fields(answered: Sequence[bool], total: int) -> dict[str, Any]:
+    """Counts, rate and Wilson interval over answered items (`answered` = their passed flags); the rest of
+    `total` are failed calls, never wrong answers. One rule for pack, sim and lm-eval history rows."""
+    passed = sum(1 for ok in answered if ok)
+    lo, hi = wilson(passed, len(answered))
+    return {"n": total, "n_answered": len(answered), "n_passed": passed, "n_failed_calls": total - len(answered),
+            "rate": passed / len(answered) if answered else None, "ci_low": lo, "ci_high": hi}
+
+
 def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any], task_fingerprint: str | None,
                      concurrency: int, probe_decode_tps: float | None, load: float | None,
                      foreign_cpu: float | None = None) -> dict[str, Any]:
     """The `score_history` row for one scored pack partition (rows = its `samples` rows). `foreign_cpu`: the share
     of the machine other processes used while its answers were generated (None: not measured)."""
     answered = [r for r in rows if not r.get("failure_mode")]
-    passed = sum(1 for r in answered if r.get("passed"))
-    lo, hi = wilson(passed, len(answered))
     decode = _median(r.get("decode_tps") for r in answered)
     ratio = decode_vs_probe(decode, concurrency, probe_decode_tps)
     first = rows[0] if rows else {}
     return {
         "kind": "pack", "variant": manifest["variant"], "model": first.get("model"), "quant": first.get("quant"),
-        "engine": first.get("engine"), "task": manifest["task"], "n": len(rows), "n_answered": len(answered),
-        "n_passed": passed, "n_failed_calls": len(rows) - len(answered),
-        "rate": passed / len(answered) if answered else None, "ci_low": lo, "ci_high": hi,
+        "engine": first.get("engine"), "task": manifest["task"],
+        **rate_fields([bool(r.get("passed")) for r in answered], len(rows)),
         "median_ttft_s": _median(r.get("ttft_s") for r in answered),
         "median_latency_s": _median(r.get("latency_s") for r in answered), "median_decode_tps": decode,
         "decode_vs_probe": ratio, "foreign_cpu_share": foreign_cpu,
@@ -73,14 +79,11 @@ def sim_history_row(rows: Sequence[dict[str, Any]], *, variant: str, sim: str, f
                     manifest: dict[str, Any], load: float | None) -> dict[str, Any]:
     """The `score_history` row for one scored sim partition (rows = its `sim_episodes` rows)."""
     answered = [r for r in rows if r.get("stop_reason") != "endpoint_failure"]
-    passed = sum(1 for r in answered if r.get("success"))
-    lo, hi = wilson(passed, len(answered))
     first = rows[0] if rows else {}
     return {
         "kind": "sim", "variant": variant, "model": first.get("model"), "quant": first.get("quant"),
-        "engine": first.get("engine"), "task": sim, "n": len(rows), "n_answered": len(answered), "n_passed": passed,
-        "n_failed_calls": len(rows) - len(answered), "rate": passed / len(answered) if answered else None,
-        "ci_low": lo, "ci_high": hi, "median_latency_s": _median(r.get("wall_s") for r in answered),
+        "engine": first.get("engine"), "task": sim, **rate_fields([bool(r.get("success")) for r in answered], len(rows)),
+        "median_latency_s": _median(r.get("wall_s") for r in answered),
         "load_at_start": load, "task_fingerprint": fingerprint,
         **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id",
                                         "sampling_params")},

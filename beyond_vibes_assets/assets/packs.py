@@ -22,7 +22,7 @@ from partitions import TASKS, VARIANT_TASK
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import LLMClientResource
 from resources.object_store import ObjectStoreResource
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, read_sql
 
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
@@ -120,8 +120,7 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
 
 
 def _previous_foreign_share(warehouse: WarehouseResource, variant: str, task: str) -> float | None:
-    rows = warehouse.query("SELECT foreign_cpu_share FROM score_history WHERE kind = 'pack' AND variant = ? AND task = ? "
-                           "ORDER BY recorded_at DESC LIMIT 1", [variant, task])
+    rows = warehouse.query(read_sql("queries/previous_foreign_share.sql"), [variant, task])
     return rows[0]["foreign_cpu_share"] if rows else None
 
 
@@ -168,6 +167,7 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
     canonical = sampling_from(config) == CANONICAL_SAMPLING
     failed: dict[str, str] = {}
     coverage: dict[str, dict[str, int]] = {}
+    scored: list[tuple[str, str]] = []
     for variant_key, tasks in group_by_variant(keys).items():
         def fail(task: str, exc: BaseException, _v=variant_key) -> None:
             failed[f"{task}|{_v}"] = f"{type(exc).__name__}: {exc}"
@@ -204,13 +204,13 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
                     continue
                 ids = [r["sample_id"] for r in rows]
                 coverage[f"{name}|{variant_key}"] = {"rows": len(ids), "unique": len(set(ids)), "items": len(pack.items)}
+                scored.append((variant_key, name))
                 yield partition_materialization(context, dg.MultiPartitionKey({"variant": variant_key, "task": name}),
                                                 result_metadata(pack, stats, rows, canonical),
                                                 tags={"beyond_vibes/canonical": str(canonical).lower()})
     complete = all(c["rows"] == c["unique"] == c["items"] for c in coverage.values())
     yield dg.AssetCheckResult(check_name="every_item_once", passed=complete,
                               metadata={"partitions": dg.MetadataValue.json(coverage)})
-    scored = [tuple(reversed(k.split("|"))) for k in coverage]  # "task|variant" -> (variant, task)
     yield from history_checks(warehouse, "pack_results", "pack", scored, speed=True)
     if failed:
         raise dg.Failure(description=f"{len(failed)} of {len(keys)} partition(s) failed (the other "

@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ..catalog.models_config import LmEvalTask
-from ..report.stats import wilson
+from ..history import rate_fields
 from ..runner.pack_runner import Target
 from ..runner.response_store import ResponseStore
 from .model import PlatformLM
@@ -100,8 +100,4 @@ def sample_rows(task: LmEvalTask, samples: list[dict[str, Any]], lm: PlatformLM,
 
 
 def history_fields(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    answered = [r for r in rows if not r["failure_mode"]]
-    passed = sum(1 for r in answered if r["passed"])
-    lo, hi = wilson(passed, len(answered))
-    return {"n": len(rows), "n_answered": len(answered), "n_passed": passed, "n_failed_calls": len(rows) - len(answered),
-            "rate": passed / len(answered) if answered else None, "ci_low": lo, "ci_high": hi}
+    return rate_fields([bool(r["passed"]) for r in rows if not r["failure_mode"]], len(rows))

@@ -7,6 +7,7 @@ per-document records (the `--log_samples` file) and the whole process's wall tim
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def run_stock_cli(base_url: str, task_dir: Path, *, limit: int, concurrency: int
             str(work.parent), "--limit", str(limit), "--log_samples", "--output_path", str(out_dir / "out")]
     started = time.perf_counter()
     done = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=900,
-                          env={**__import__("os").environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"})
+                          env={**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"})
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"lm_eval CLI failed ({done.returncode}): {done.stderr[-3000:]}")

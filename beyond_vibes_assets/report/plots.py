@@ -39,6 +39,28 @@ def _bar(passed: int, n: int) -> tuple[float, float, float]:
     return 100 * rate, max(0.0, 100 * (rate - lo)), max(0.0, 100 * (hi - rate))
 
 
+def _grouped_bars(ax, cells: dict[tuple[str, str], tuple[int, int]], variants: list[str], groups: list[str],
+                  labels: dict[str, str], horizontal: bool) -> float:
+    """One bar per (group, variant) with its Wilson interval; cells = {(variant, group): (passed, n)}, n > 0.
+    Returns the bar thickness (the caller centres its group ticks with it)."""
+    size = 0.8 / len(variants)
+    for j, v in enumerate(variants):
+        at, pct, errs = [], [], [[], []]
+        for i, g in enumerate(groups):
+            if (v, g) in cells:
+                value, below, above = _bar(*cells[(v, g)])
+                at.append(i + j * size)
+                pct.append(value)
+                errs[0].append(below)
+                errs[1].append(above)
+        style = {"capsize": 2, "label": labels.get(v, v), "error_kw": {"lw": 0.8}}
+        if horizontal:
+            ax.barh(at, pct, height=size, xerr=errs, **style)
+        else:
+            ax.bar(at, pct, width=size, yerr=errs, **style)
+    return size
+
+
 def frontier(leaderboard: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
     """Quality (headline rate with its interval) against decode speed; the frontier as a step line."""
     pts = [r for r in leaderboard if r.get("pass_rate") is not None and r.get("median_decode_tps")]
@@ -72,20 +94,8 @@ def pack_rates(matrix: Sequence[dict[str, Any]], labels: dict[str, str]) -> str 
     tasks = sorted({r["task"] for r in rows})
     variants = sorted({r["variant"] for r in rows})
     fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.28 * len(tasks) * len(variants)))
-    height = 0.8 / len(variants)
-    cells = {(r["variant"], r["task"]): r for r in rows}
-    for j, v in enumerate(variants):
-        ys, xs, errs = [], [], [[], []]
-        for i, t in enumerate(tasks):
-            c = cells.get((v, t))
-            if not c:
-                continue
-            pct, below, above = _bar(c["n_passed"], c["n_answered"])
-            ys.append(i + j * height)
-            xs.append(pct)
-            errs[0].append(below)
-            errs[1].append(above)
-        ax.barh(ys, xs, height=height, xerr=errs, capsize=2, label=labels.get(v, v), error_kw={"lw": 0.8})
+    cells = {(r["variant"], r["task"]): (r["n_passed"], r["n_answered"]) for r in rows}
+    height = _grouped_bars(ax, cells, variants, tasks, labels, horizontal=True)
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(tasks))], tasks)
     ax.set_xlim(0, 100)
     ax.set_xlabel("pass rate % (95% Wilson interval)")
@@ -148,21 +158,9 @@ def archetypes(by_archetype: Sequence[dict[str, Any]], labels: dict[str, str]) -
     plt = _plt()
     kinds = sorted({r["archetype"] for r in by_archetype})
     variants = sorted({r["variant"] for r in by_archetype})
-    cells = {(r["variant"], r["archetype"]): r for r in by_archetype}
+    cells = {(r["variant"], r["archetype"]): (r["n_success"], r["n"]) for r in by_archetype if r["n"]}
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    width = 0.8 / len(variants)
-    for j, v in enumerate(variants):
-        xs, ys, errs = [], [], [[], []]
-        for i, a in enumerate(kinds):
-            c = cells.get((v, a))
-            if not c or not c["n"]:
-                continue
-            pct, below, above = _bar(c["n_success"], c["n"])
-            xs.append(i + j * width)
-            ys.append(pct)
-            errs[0].append(below)
-            errs[1].append(above)
-        ax.bar(xs, ys, width=width, yerr=errs, capsize=2, label=labels.get(v, v), error_kw={"lw": 0.8})
+    width = _grouped_bars(ax, cells, variants, kinds, labels, horizontal=False)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(kinds))], kinds)
     ax.set_ylim(0, 100)
     ax.set_ylabel("episodes succeeded % (95% Wilson)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import sys
 from typing import Any
 
 from . import execution
@@ -60,8 +61,6 @@ def _failure(kind: str, reason: str, **detail: Any) -> Verdict:
 def _run_tests(files: dict[str, str], tests: str, spec: dict[str, Any]) -> dict[str, Any]:
     nonce = secrets.token_hex(8)
     files = {**files, "test_hidden.py": tests, "_bv_runner.py": RUNNER, ".bv_nonce": nonce}
-    import sys
-
     run = execution.run_files(files, f"{sys.executable} -I _bv_runner.py", execution.limits_for(spec))
     out = execution.as_dict(run)
     found = re.search(rf"{RESULT} {nonce} (\{{.*\}})", run.output)
@@ -226,8 +225,5 @@ def shell_state(response: Response, spec: dict[str, Any]) -> Verdict:
 
 
 # the sandbox runner and the cache count toward these verifiers' code versions
-from . import execution as _execution_module  # noqa: E402
-import sys as _sys  # noqa: E402
-
 for _name in ("python_tests", "patch_tests", "shell_state"):
-    _USES[_name] = (_execution_module, _sys.modules[__name__])
+    _USES[_name] = (execution, sys.modules[__name__])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -73,19 +74,13 @@ def run_files(files: dict[str, str], command: str, limits: Limits, *, collect: b
         ws = Workspace(root)
         ws.hand_over(root)
         try:
-            result = ws.run(f"nice -n {NICE} /bin/sh -c {_quote(command)}", limits)
+            result = ws.run(f"nice -n {NICE} /bin/sh -c {shlex.quote(command)}", limits)
         except SandboxUnavailable as exc:
             return Execution(None, "", sandbox_error=str(exc))
         after = _read_tree(root) if collect else {}
         return Execution(result.exit_code, result.output, result.timed_out, round(result.duration_s, 3), None, after)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def _read_tree(root: Path, max_bytes: int = 200_000) -> dict[str, str]:
