@@ -33,7 +33,7 @@ def _catalog(args: argparse.Namespace):
     from .catalog.resource import CatalogResource
 
     if getattr(args, "catalog_resource", None) is None:
-        given = {k: getattr(args, k, None) for k in ("config", "packs", "sims")}
+        given = {k: getattr(args, k, None) for k in ("config", "packs", "sims", "judges")}
         args.catalog_resource = CatalogResource(**{k: str(Path(v).resolve()) for k, v in given.items() if v})
     return args.catalog_resource
 
@@ -109,7 +109,7 @@ def materialize_many(asset: str, keys: list, *, instance, resources: dict, force
         return True
     tags, covered = partition_range(instance, asset, todo)
     op_config = dict(config or {})
-    if asset in ("pack_results", "sim_episodes") and covered != len(todo):
+    if asset in ("pack_results", "sim_episodes", "judge_program", "judge_scores") and covered != len(todo):
         op_config["only"] = [str(k) for k in todo]
     console.print(f"  {asset}: {len(todo)} of {len(keys)} partitions in one run")
     run_config = {"ops": {asset: {"config": op_config}}} if op_config else None
@@ -124,11 +124,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             err.print(f"[red]error[/red] {escape(str(p))}")
         err.print(f"{len(problems)} problem(s)")
         return 1
-    catalog, packs = cat.catalog(), cat.all_packs()
-    from .catalog.rubrics import scan_rubrics
-
-    rubrics, broken_rubrics = scan_rubrics()
-    lm_problems = _lmeval_problems(catalog) + [p for exc in broken_rubrics.values() for p in exc.problems]
+    catalog, packs, rubrics = cat.catalog(), cat.all_packs(), cat.all_rubrics()
+    lm_problems = _lmeval_problems(catalog) + _label_problems(cat)
     if lm_problems:
         for p in lm_problems:
             err.print(f"[red]error[/red] {escape(str(p))}")
@@ -138,6 +135,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
                   f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items); "
                   f"{len(cat.all_sims())} sims; {len(catalog.lm_eval.tasks)} lm-eval task(s); {len(rubrics)} judge rubrics. OK")
     return 0
+
+
+def _label_problems(cat) -> list:
+    """Every human-label file must parse and name its rubric's criteria."""
+    from .catalog.errors import ConfigError
+    from .judging.labels import load_labels
+
+    problems = []
+    for name, rubric in cat.all_rubrics().items():
+        try:
+            load_labels(cat.labels_file(name), rubric)
+        except ConfigError as exc:
+            problems += exc.problems
+    return problems
 
 
 def _lmeval_problems(catalog) -> list:
@@ -408,6 +419,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if cat.all_sims() and cat.variant_keys():  # the agentic half on the first variant; the full matrix is a backfill
         console.print(f"[bold]sims[/bold] on {escape(cat.variant_keys()[0])}")
         ok &= run_matrix(args, instance, "sims", cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
+        console.print("[bold]judges[/bold]: compile the rubric programs, score those episodes")
+        ok &= run_judges(args, instance, cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
     lm_tasks = [t.name for t in cat.catalog().lm_eval.tasks]
     if lm_tasks:  # standard benchmarks through lm-evaluation-harness, on every variant
         console.print(f"[bold]lm-eval[/bold] {', '.join(lm_tasks)}")
@@ -437,6 +450,42 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from . import gate
 
     return gate.cmd_gate(args, console, _resources(args)["warehouse"])
+
+
+def run_judges(args: argparse.Namespace, instance, variants: list[str], sims: list[str], *, force: bool = False,
+               config: dict | None = None) -> bool:
+    """Compile every rubric's judge program where missing or stale, then judge the stored episodes of variants x sims."""
+    import dagster as dg
+
+    cat, resources = _catalog(args), _resources(args)
+    rubrics = getattr(args, "rubric", None) or cat.rubric_names()
+    if not cat.catalog().judges or not rubrics:
+        console.print("  judges: none configured (models.yaml `judges:` and judges/*.yaml); skipped")
+        return True
+    started = time.perf_counter()
+    with _progress_bars():
+        # always run: a rubric or label edit is only seen by looking; an unchanged one reuses its stored program with
+        # no judge call and the same data version, so nothing downstream goes stale
+        ok = materialize_many("judge_program", rubrics, instance=instance, resources=resources, force=True, config=config)
+        keys = [dg.MultiPartitionKey({"variant": v, "sim": s}) for v in variants for s in sims]
+        if keys:
+            ok &= materialize_many("judge_scores", keys, instance=instance, resources=resources, force=force)
+    console.print(f"  judges: {'ok' if ok else 'SOME PARTITIONS FAILED'} ({time.perf_counter() - started:.1f}s)")
+    return ok
+
+
+def cmd_judges_compile(args: argparse.Namespace) -> int:
+    instance = _instance()
+    _sync(instance, args)
+    config = {"optimizer": args.optimizer, "max_demos": args.max_demos, "min_kappa": args.min_kappa}
+    return 0 if run_judges(args, instance, [], [], force=args.force, config=config) else 1
+
+
+def cmd_judges_run(args: argparse.Namespace) -> int:
+    instance = _instance()
+    _sync(instance, args)
+    sims = args.sim or sorted(_catalog(args).all_sims())
+    return 0 if run_judges(args, instance, args.variant, sims, force=args.force) else 1
 
 
 def cmd_judges_label(args: argparse.Namespace) -> int:
@@ -537,11 +586,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
     p.add_argument("--sim", action="append", help="only these sims (repeatable)")
     p.set_defaults(fn=cmd_sims_validate)
-    p = add("inspect", cmd_inspect, "failures with reasons, one sample in full, or a diff of two runs")
+    p = add("inspect", cmd_inspect, "failures with reasons, one sample in full, a diff of two runs, or an episode's judge scores")
     p.add_argument("--variant")
     p.add_argument("--pack")
     p.add_argument("--sample", help="show this sample id in full")
     p.add_argument("--diff", nargs=2, metavar=("A", "B"), help="two run ids (or variant keys) to compare item by item")
+    p.add_argument("--episode", help="an episode's judge scores with rationales (id or prefix)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     baseline = sub.add_parser("baseline", help="named snapshots of the current scores").add_subparsers(
         dest="baseline_command", required=True)
@@ -556,6 +606,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sigma", dest="no_sigma", action="store_true", help="skip the sigma rule over score history")
     judges = sub.add_parser("judges", help="LLM judges and their human labels").add_subparsers(
         dest="judges_command", required=True)
+    p = judges.add_parser("compile", help="compile each rubric's judge program against its human labels; show agreement")
+    p.add_argument("--config")
+    p.add_argument("--judges", help="rubrics + labels folder (default: the repo's judges/)")
+    p.add_argument("--rubric", action="append", help="default: every rubric")
+    p.add_argument("--optimizer", choices=["bootstrap", "simba", "mipro"], default="bootstrap")
+    p.add_argument("--max-demos", dest="max_demos", type=int, default=2)
+    p.add_argument("--min-kappa", dest="min_kappa", type=float, default=0.4, help="below it a judge is not trusted")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(fn=cmd_judges_compile)
+    p = judges.add_parser("run", help="judge the stored episodes of variants x sims (compiles programs first)")
+    p.add_argument("--config")
+    p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
+    p.add_argument("--judges", help="rubrics + labels folder (default: the repo's judges/)")
+    p.add_argument("--variant", action="append", required=True)
+    p.add_argument("--sim", action="append", help="default: every sim")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(fn=cmd_judges_run)
     p = judges.add_parser("label", help="score a stored episode against a rubric from the terminal")
     p.add_argument("--variant", required=True)
     p.add_argument("--sim", required=True)

@@ -82,7 +82,28 @@ def paired_line(stats: dict[str, Any]) -> str:
             f"{stats['verdict']}")
 
 
+def show_episode_judgements(warehouse: WarehouseResource, episode: str, console, as_json: bool = False) -> int:
+    """An episode's judge scores, one line per (rubric criterion, judge), with the rationale."""
+    from resources.warehouse import read_sql
+
+    rows = warehouse.query(read_sql("queries/judge_scores_of_episode.sql"), [episode])
+    if as_json:
+        print(json.dumps(rows, default=str, indent=1))
+        return 0 if rows else 1
+    if not rows:
+        console.print(f"no judge scores for episode {episode!r} (run `beyond-vibes judges run`)")
+        return 1
+    console.print(escape(f"episode {rows[0]['episode_id']} ({rows[0]['variant']}, {rows[0]['sim']})"))
+    for r in rows:
+        score = r["score"] if r["score"] is not None else f"failed: {r['failure_mode']}"
+        trust = "" if r["trusted"] else " [not trusted]"
+        console.print(escape(f"  {r['rubric']}/{r['criterion']} by {r['judge']}{trust}: {score} — {r['rationale'] or ''}"))
+    return 0
+
+
 def main(args, console, warehouse: WarehouseResource) -> int:
+    if getattr(args, "episode", None):
+        return show_episode_judgements(warehouse, args.episode, console, args.json)
     if args.diff:
         a, b = (side(warehouse, k, args.pack) for k in args.diff)
         changes = diff_rows(a, b)

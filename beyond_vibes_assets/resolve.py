@@ -76,15 +76,17 @@ class ResolvedVariant:
 
     @contextlib.contextmanager
     def serve(self, server: LlamaServerResource, store: ObjectStoreResource, log_name: str,
-              log: Log) -> Iterator[RunningServer]:
-        """llama-server for this variant exactly as configured (weights, build, engine args, chat template)."""
+              log: Log, extra_args: list[str] | None = None) -> Iterator[RunningServer]:
+        """llama-server for this variant exactly as configured (weights, build, engine args, chat template);
+        `extra_args` come last and win (a judge is served with `--parallel 1`)."""
         variant = self.variant
         if self.build is None or self.weights is None or variant.engine is None:
             raise ValueError(f"{self.key} is not a local variant; nothing to serve")
         path = local_copy(store, self.weights)
         args = variant.engine.server_args() + template_args(variant, self.config_file.parent)
         log_path = subdir("logs", self.key) / f"{log_name}.log"
-        with server.serve(self.build.tools["llama-server"], str(path), args, log_path, alias=self.key) as running:
+        with server.serve(self.build.tools["llama-server"], str(path), args, log_path, alias=self.key,
+                          extra_args=extra_args) as running:
             log(f"llama-server for {self.key} on {running.base_url} (pid {running.pid}, "
                 f"load {running.load_time_s:.2f}s, log {log_path})")
             yield running

@@ -39,6 +39,11 @@ def sims_dir() -> Path:
     return Path(os.environ.get("BEYOND_VIBES_SIMS", REPO_ROOT / "sims")).expanduser().resolve()
 
 
+def judges_dir() -> Path:
+    """Rubrics (`*.yaml`) and their human labels (`labels/<rubric>.jsonl`)."""
+    return Path(os.environ.get("BEYOND_VIBES_JUDGES", REPO_ROOT / "judges")).expanduser().resolve()
+
+
 def subdir(*parts: str) -> Path:
     path = home().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from partitions import LMEVAL_TASKS, SIMS, TASKS, VARIANTS
+from partitions import LMEVAL_TASKS, RUBRICS, SIMS, TASKS, VARIANTS
 
 from .catalog.errors import ConfigError
 from .catalog.resource import CatalogResource
 
-DIMENSIONS = {"variant": VARIANTS, "task": TASKS, "sim": SIMS, "lmeval": LMEVAL_TASKS}
+DIMENSIONS = {"variant": VARIANTS, "task": TASKS, "sim": SIMS, "lmeval": LMEVAL_TASKS, "rubric": RUBRICS}
 GONE = {"variant": "no longer in the catalog", "task": "pack folder gone", "sim": "sim folder gone",
-        "lmeval": "no longer in models.yaml's lm_eval section"}
+        "lmeval": "no longer in models.yaml's lm_eval section", "rubric": "rubric file gone"}
 
 
 @dataclass
@@ -77,7 +77,8 @@ def wanted(catalog_resource: CatalogResource) -> dict[str, list[str]]:
     that fails alone). Raises ConfigError when models.yaml is invalid."""
     catalog = catalog_resource.catalog()
     return {"variant": catalog_resource.variant_keys(), "task": catalog_resource.pack_names(),
-            "sim": catalog_resource.sim_names(), "lmeval": [t.name for t in catalog.lm_eval.tasks]}
+            "sim": catalog_resource.sim_names(), "lmeval": [t.name for t in catalog.lm_eval.tasks],
+            "rubric": catalog_resource.rubric_names()}
 
 
 def current(instance: dg.DagsterInstance) -> dict[str, list[str]]:

@@ -15,3 +15,5 @@ VARIANT_SIM = dg.MultiPartitionsDefinition({"variant": VARIANTS, "sim": SIMS})
 # lm-evaluation-harness tasks (models.yaml's `lm_eval:` section) beside the packs, on the same variants.
 LMEVAL_TASKS = dg.DynamicPartitionsDefinition(name="lmeval")
 VARIANT_LMEVAL = dg.MultiPartitionsDefinition({"variant": VARIANTS, "lmeval": LMEVAL_TASKS})
+# Judge rubrics (judges/*.yaml): one compiled judge program per rubric.
+RUBRICS = dg.DynamicPartitionsDefinition(name="rubric")

@@ -103,3 +103,45 @@ def publish_dataset(rows: list[dict[str, Any]]) -> int:
     if records:
         dataset.merge_records(records)
     return len(records)
+
+
+def log_judge_assessments(rows: list[dict[str, Any]]) -> int:
+    """Judge scores as LLM-judge assessments on their episodes' traces (name `<rubric>/<criterion>`, source = the
+    judge), so the MLflow UI shows them beside the steps. A trace that already holds the assessment for the same
+    program hash is left alone; a failed call is logged as an assessment error, never as a value. Returns the
+    number written."""
+    mlflow = _mlflow()
+    from mlflow.entities import AssessmentError, AssessmentSource, AssessmentSourceType
+
+    written = 0
+    by_trace: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("trace_id"):
+            by_trace.setdefault(row["trace_id"], []).append(row)
+    for trace_id, items in by_trace.items():
+        trace = mlflow.get_trace(trace_id)
+        if trace is None:
+            continue
+        have = {(a.name, (a.metadata or {}).get("program_hash"), a.source.source_id) for a in trace.info.assessments or []}
+        for row in items:
+            name = f"{row['rubric']}/{row['criterion']}"
+            if (name, row["program_hash"], row["judge"]) in have:
+                continue
+            metadata = {"program_hash": row["program_hash"], "kappa": "" if row["kappa"] is None else f"{row['kappa']:.3f}",
+                        "trusted": str(bool(row["trusted"])).lower(), "judge": row["judge"]}
+            source = AssessmentSource(source_type=AssessmentSourceType.LLM_JUDGE, source_id=row["judge"])
+            if row["score"] is None:
+                mlflow.log_feedback(trace_id=trace_id, name=name, source=source, metadata=metadata,
+                                    error=AssessmentError(error_code=row["failure_mode"] or "judge_failure",
+                                                          error_message=(row["rationale"] or "")[:500]))
+            else:
+                mlflow.log_feedback(trace_id=trace_id, name=name, value=int(row["score"]), rationale=row["rationale"],
+                                    source=source, metadata=metadata)
+            written += 1
+    return written
+
+
+def judge_assessments(trace_id: str) -> list[Any]:
+    """The LLM-judge assessments on one trace (tests and `inspect`)."""
+    trace = _mlflow().get_trace(trace_id)
+    return [a for a in (trace.info.assessments if trace else []) or [] if a.source.source_type == "LLM_JUDGE"]

@@ -180,6 +180,8 @@ class JudgeModel(_Strict):
     variant: str | None = Field(default=None, description="a local variant key, e.g. smollm2-135m~Q4_1~cpu")
     model: str | None = Field(default=None, description="the name of an API model under models:")
     rubrics: list[str] | None = Field(default=None, description="default: every rubric under judges/")
+    evidence_chars: int = Field(default=1200, ge=200, le=200_000,
+                                description="how much of an episode the judge sees (characters; sized to its context)")
 
 
 class Catalog(_Strict):

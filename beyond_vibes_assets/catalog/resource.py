@@ -13,10 +13,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from ..settings import config_path, packs_dir, sims_dir
+from ..settings import config_path, judges_dir, packs_dir, sims_dir
 from .errors import ConfigError, Problem
 from .models_config import Catalog, load_catalog
 from .packs import Pack, scan_packs
+from .rubrics import Rubric, scan_rubrics
 from .sims import Sim, scan_sims
 from .variants import Variant, variants
 
@@ -25,6 +26,7 @@ class CatalogResource(dg.ConfigurableResource):
     config: str | None = None  # default: BEYOND_VIBES_CONFIG or ./models.yaml
     packs: str | None = None  # default: BEYOND_VIBES_PACKS or the repo's packs/
     sims: str | None = None  # default: BEYOND_VIBES_SIMS or the repo's sims/
+    judges: str | None = None  # default: BEYOND_VIBES_JUDGES or the repo's judges/ (rubrics + labels/)
 
     _catalog: Catalog | ConfigError | None = PrivateAttr(default=None)
     _variants: dict[str, Variant] = PrivateAttr(default_factory=dict)
@@ -32,6 +34,8 @@ class CatalogResource(dg.ConfigurableResource):
     _broken_packs: dict[str, ConfigError] = PrivateAttr(default_factory=dict)
     _sims: dict[str, Sim] = PrivateAttr(default_factory=dict)
     _broken_sims: dict[str, ConfigError] = PrivateAttr(default_factory=dict)
+    _rubrics: dict[str, Rubric] = PrivateAttr(default_factory=dict)
+    _broken_rubrics: dict[str, ConfigError] = PrivateAttr(default_factory=dict)
     _loads: int = PrivateAttr(default=0)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -46,6 +50,7 @@ class CatalogResource(dg.ConfigurableResource):
             self._catalog, self._variants = exc, {}
         self._packs, self._broken_packs = scan_packs(self.packs_root())
         self._sims, self._broken_sims = scan_sims(self.sims_root())
+        self._rubrics, self._broken_rubrics = scan_rubrics(self.judges_root())
         self._loads += 1
 
     @property
@@ -65,6 +70,28 @@ class CatalogResource(dg.ConfigurableResource):
 
     def sims_root(self) -> Path:
         return Path(self.sims).resolve() if self.sims else sims_dir()
+
+    def judges_root(self) -> Path:
+        return Path(self.judges).resolve() if self.judges else judges_dir()
+
+    def labels_file(self, rubric: str) -> Path:
+        return self.judges_root() / "labels" / f"{rubric}.jsonl"
+
+    def all_rubrics(self) -> dict[str, Rubric]:
+        self._loaded()
+        return dict(self._rubrics)
+
+    def rubric_names(self) -> list[str]:
+        self._loaded()
+        return sorted({*self._rubrics, *self._broken_rubrics})
+
+    def rubric(self, name: str) -> Rubric:
+        self._loaded()
+        if name in self._broken_rubrics:
+            raise self._broken_rubrics[name]
+        if name not in self._rubrics:
+            raise KeyError(f"no rubric {name!r} under {self.judges_root()}")
+        return self._rubrics[name]
 
     def all_sims(self) -> dict[str, Sim]:
         self._loaded()
@@ -120,5 +147,5 @@ class CatalogResource(dg.ConfigurableResource):
         """Every problem in models.yaml, every pack and every sim, for `validate`."""
         self._loaded()
         found = list(self._catalog.problems) if isinstance(self._catalog, ConfigError) else []
-        broken = [*self._broken_packs.values(), *self._broken_sims.values()]
+        broken = [*self._broken_packs.values(), *self._broken_sims.values(), *self._broken_rubrics.values()]
         return found + [p for exc in broken for p in exc.problems]

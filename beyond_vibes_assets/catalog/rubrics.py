@@ -14,7 +14,6 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..settings import REPO_ROOT
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .models_config import NAME_RE
 
@@ -79,7 +78,7 @@ def load_rubric(path: Path) -> Rubric:
     return Rubric(model, file, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
 
 
-def scan_rubrics(root: Path = REPO_ROOT / "judges") -> tuple[dict[str, Rubric], dict[str, ConfigError]]:
+def scan_rubrics(root: Path) -> tuple[dict[str, Rubric], dict[str, ConfigError]]:
     """Every `*.yaml` directly under root: the valid rubrics, and each broken rubric's own problems."""
     found: dict[str, Rubric] = {}
     broken: dict[str, ConfigError] = {}

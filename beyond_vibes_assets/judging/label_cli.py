@@ -15,7 +15,7 @@ from typing import Any
 from rich.markup import escape
 
 from ..catalog.rubrics import scan_rubrics
-from ..settings import REPO_ROOT
+from ..settings import judges_dir
 from .labels import Label, append_label
 from .view import judge_view, sample_from_record
 
@@ -27,7 +27,7 @@ def _ask(prompt: str) -> str:
 def cmd_label(args: argparse.Namespace, console: Any) -> int:
     from ..agent.episodes import episode_store
 
-    rubrics, broken = scan_rubrics()
+    rubrics, broken = scan_rubrics(judges_dir())
     if args.rubric not in rubrics:
         console.print(f"no rubric {args.rubric!r}; rubrics: {', '.join(sorted(rubrics)) or 'none'}"
                       + (f" (broken: {', '.join(broken)})" if broken else ""))
@@ -39,7 +39,7 @@ def cmd_label(args: argparse.Namespace, console: Any) -> int:
         return 1
     record = sorted(records, key=lambda r: r.get("created_at", ""))[-1]
     sample = sample_from_record(record)
-    out = Path(args.labels_dir or REPO_ROOT / "judges" / "labels") / f"{rubric.name}.jsonl"
+    out = Path(args.labels_dir or judges_dir() / "labels") / f"{rubric.name}.jsonl"
     added = 0
     for criterion in rubric.model.criteria:
         if args.criterion and criterion.name != args.criterion:

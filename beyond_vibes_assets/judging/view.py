@@ -37,11 +37,14 @@ def sample_from_record(record: dict[str, Any]) -> dict[str, str]:
             "diff": record.get("diff") or "", "transcript": transcript(record.get("episode", {}).get("steps", []))}
 
 
-def judge_view(sample: dict[str, str], sees: list[str]) -> str:
-    """The text shown to a judge (and to a person labelling) for one criterion."""
+def judge_view(sample: dict[str, str], sees: list[str], budget: int | None = None) -> str:
+    """The text shown to a judge (and to a person labelling) for one criterion. `budget` caps the whole view in
+    characters (a small judge's context), shared among the fields in proportion to their own limits."""
     titles = {"task": "Task", "final_answer": "Final answer", "diff": "Diff", "transcript": "Transcript excerpt"}
+    total = sum(LIMITS[f] for f in sees)
+    scale = min(1.0, budget / total) if budget else 1.0
     parts = []
     for field in sees:
-        body = _clip(sample.get(field) or "(empty)", LIMITS[field])
+        body = _clip(sample.get(field) or "(empty)", max(200, int(LIMITS[field] * scale)))
         parts.append(f"## {titles[field]}\n{body}")
     return "\n\n".join(parts)

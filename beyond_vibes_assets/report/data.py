@@ -11,6 +11,7 @@ from ..catalog.quants import bounded_by
 from ..engine.manifest import harness_commit
 from ..history import sigma_flags
 from .comparisons import paired_results, plan_pairs
+from .judges import render_judges
 from .leaderboard import render_catalog, render_retired, render_sims
 
 
@@ -59,6 +60,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
         "paired": paired_results(pairs, items),
         "paired_lmeval": paired_results(pairs, q("lmeval_items")),
         "sims": render_sims(by_archetype, q("sim_health"), q("sim_episode_list")),
+        "judges": render_judges(q("judge_programs"), q("judge_scores_current")),
         "extra": [*render_retired(q("retired")), *render_catalog(q("catalog_state"), digest)],
         "manifest": {"harness_commit": commit, "harness_dirty": dirty, "catalog_digest": digest,
                      "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")},

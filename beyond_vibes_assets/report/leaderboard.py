@@ -216,6 +216,7 @@ def render(data: dict[str, Any]) -> str:
     lines += render_paired(data.get("paired_lmeval", ()), labels, "Paired comparisons on lm-eval documents")
     lines += render_history(data.get("history", ()), data.get("flagged", {}), labels)
     lines += list(data.get("sims", ()))
+    lines += list(data.get("judges", ()))
     lines += ["## Model files", "", "| weights | origin | sha256 | size MB | file type |", "|---|---|---|---|---|"]
     for w in data.get("weights", ()):
         how = w["origin"] + (f" from {w['derived_from']} (llama-quantize)" if w.get("derived_from") else "")

@@ -50,19 +50,25 @@ def mcnemar_exact(b: int, c: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def paired_bootstrap(pairs: Sequence[tuple[bool, bool]], n_boot: int = 10_000, seed: int = 0,
-                     level: float = 0.95) -> tuple[float, float, float]:
-    """Difference in pass rate B - A over the same items, with a percentile bootstrap interval that resamples
-    items (so the pairing is kept). A fixed seed makes the interval reproducible."""
+def bootstrap_mean(values: Sequence[float], n_boot: int = 10_000, seed: int = 0,
+                   level: float = 0.95) -> tuple[float, float, float]:
+    """Mean with a percentile bootstrap interval (resampling the values); a fixed seed makes it reproducible."""
     import numpy as np
 
-    if not pairs:
+    if not values:
         return 0.0, 0.0, 0.0
-    d = np.array([float(b) - float(a) for a, b in pairs])
+    d = np.array([float(v) for v in values])
     rng = np.random.default_rng(seed)
     means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
     tail = (1 - level) / 2 * 100
     return float(d.mean()), float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+
+
+def paired_bootstrap(pairs: Sequence[tuple[bool, bool]], n_boot: int = 10_000, seed: int = 0,
+                     level: float = 0.95) -> tuple[float, float, float]:
+    """Difference in pass rate B - A over the same items, with a percentile bootstrap interval that resamples
+    items (so the pairing is kept)."""
+    return bootstrap_mean([float(b) - float(a) for a, b in pairs], n_boot, seed, level)
 
 
 def compare_paired(pairs: Sequence[tuple[bool, bool]], seed: int = 0, alpha: float = 0.05) -> dict:

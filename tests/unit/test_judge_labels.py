@@ -6,6 +6,7 @@ import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
 from beyond_vibes_assets.catalog.rubrics import scan_rubrics
+from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.judging.labels import Label, append_label, load_labels
 from beyond_vibes_assets.judging.view import judge_view, sample_from_record
 
@@ -25,7 +26,7 @@ def test_the_view_shows_only_what_the_criterion_asks_and_is_bounded():
 
 
 def test_labels_round_trip_split_deterministically_and_refuse_mistakes(tmp_path):
-    rubric = scan_rubrics()[0]["design"]
+    rubric = scan_rubrics(REPO_ROOT / "judges")[0]["design"]
     path = tmp_path / "design.jsonl"
     for i in range(40):
         append_label(path, Label(id=f"l{i}", sim="planning-auth-plan", criterion="specificity", score=1 + i % 5,
@@ -55,7 +56,7 @@ def test_a_person_labels_a_stored_episode_from_the_terminal(home, tmp_path, monk
                  "--labels-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "specificity" in out and "Plan the migration" in out and "5: Every step names" in out
-    labels = load_labels(tmp_path / "design.jsonl", scan_rubrics()[0]["design"])
+    labels = load_labels(tmp_path / "design.jsonl", scan_rubrics(REPO_ROOT / "judges")[0]["design"])
     # specificity scored 2; security answered "9": refused, skipped; constraints scored 4
     assert [(x.criterion, x.score) for x in labels] == [("specificity", 2), ("constraints", 4)]
     assert labels[0].sample.final_answer == RECORD["answer"] and labels[0].source == "episode"
@@ -63,8 +64,6 @@ def test_a_person_labels_a_stored_episode_from_the_terminal(home, tmp_path, monk
 
 @pytest.mark.parametrize("rubric", ["design", "analyst", "engineer", "janitor"])
 def test_shipped_labels_load_and_span_the_scale(rubric):
-    from beyond_vibes_assets.settings import REPO_ROOT
-
-    labels = load_labels(REPO_ROOT / "judges" / "labels" / f"{rubric}.jsonl", scan_rubrics()[0][rubric])
+    labels = load_labels(REPO_ROOT / "judges" / "labels" / f"{rubric}.jsonl", scan_rubrics(REPO_ROOT / "judges")[0][rubric])
     assert len(labels) >= 20 and {x.score for x in labels} == {1, 2, 3, 4, 5}
     assert {x.source for x in labels} == {"reference", "flawed"} and "held_out" in {x.split for x in labels}

@@ -3,11 +3,12 @@
 import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
+from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.catalog.rubrics import ARCHETYPES, load_rubric, rubrics_for, scan_rubrics
 
 
 def test_shipped_rubrics_cover_every_archetype_with_anchored_criteria():
-    rubrics, broken = scan_rubrics()
+    rubrics, broken = scan_rubrics(REPO_ROOT / "judges")
     assert not broken and {"design", "janitor", "engineer", "analyst", "tier1"} <= set(rubrics)
     for archetype in ARCHETYPES:
         applicable = rubrics_for(rubrics, archetype)

@@ -1,0 +1,201 @@
+"""What judge_program does for the rubrics of a run: reuse a stored program where nothing it depends on changed,
+otherwise serve each judge once and, per rubric, measure the uncompiled baseline, compile, measure the compiled
+program (and the MLflow judge) on the held-out labels, save it, and record the agreement rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import dagster as dg
+
+from ..catalog.rubrics import Rubric
+from ..engine.manifest import harness_commit
+from ..engine_slot import engine_slot
+from ..runner import progress as progress_hooks
+from . import store as program_store
+from .compile import Agreement, compile_program, examples, measure
+from .judges import ResolvedJudge, resolve_judges
+from .labels import Label, load_labels
+from .program import new_program, program_bytes
+
+
+def trust(figures: dict[str, Any], n_held_out: int, min_kappa: float, min_coverage: float) -> tuple[bool, str]:
+    """Whether a judge's agreement on held-out labels is good enough to show its scores as trusted (pure)."""
+    if n_held_out < 5:
+        return False, f"only {n_held_out} held-out label(s) (need 5)"
+    if figures.get("coverage", 0) < min_coverage:
+        return False, f"scored {figures.get('coverage', 0):.0%} of held-out labels (need {min_coverage:.0%})"
+    kappa = figures.get("kappa")
+    if kappa is None or kappa != kappa:
+        return False, "kappa undefined (too few scored labels, or one score given to everything)"
+    if kappa < min_kappa:
+        return False, f"kappa {kappa:.2f} < {min_kappa:.2f}"
+    return True, f"kappa {kappa:.2f} >= {min_kappa:.2f}"
+
+
+@dataclass
+class Plan:
+    rubric: Rubric
+    labels: list[Label]
+    labels_hash: str
+    judge: ResolvedJudge
+    key: str
+    manifest: dict[str, Any] | None = None
+
+
+@dataclass
+class CompileOutcome:
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    trust_table: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def all_trusted(self) -> bool:
+        return bool(self.trust_table) and all(r["trusted"] for r in self.trust_table)
+
+
+def _compile_one(plan: Plan, lm: Any, base_url: str | None, config: Any, store, log) -> dict[str, Any]:
+    budget = plan.judge.config.evidence_chars
+    exs = examples(plan.rubric, plan.labels, budget)
+    train = [e for e, label in zip(exs, plan.labels) if label.split == "train"]
+    held_out = [e for e, label in zip(exs, plan.labels) if label.split == "held_out"]
+    calls = [0]
+    total = 2 * len(held_out)  # the held-out calls of the baseline and the compiled program
+
+    def tick() -> None:
+        calls[0] += 1
+        progress_hooks.report(min(calls[0], total), total, f"{plan.rubric.name} / {plan.judge.name}")
+
+    baseline = measure(new_program(), lm, held_out, on_call=tick)
+    log(f"{plan.rubric.name} / {plan.judge.name}: baseline {baseline.to_dict()}")
+    program = compile_program(lm, train, config.optimizer, config.max_demos)
+    compiled = measure(program, lm, held_out, on_call=tick)
+    log(f"{plan.rubric.name} / {plan.judge.name}: compiled ({config.optimizer}) {compiled.to_dict()}")
+    data, program_hash = program_bytes(program)
+    manifest: dict[str, Any] = {
+        "program_hash": program_hash, "rubric_fingerprint": plan.rubric.fingerprint, "labels_hash": plan.labels_hash,
+        "judge_identity": plan.judge.identity, "optimizer": config.optimizer, "max_demos": config.max_demos,
+        "evidence_chars": budget, "n_train": len(train), "n_held_out": len(held_out), "demos": len(program.demos),
+        "baseline": baseline.to_dict(), "compiled": compiled.to_dict(),
+        "verdicts": {"baseline": baseline.verdicts, "compiled": compiled.verdicts},
+        "compiled_at": datetime.now(timezone.utc).isoformat(),
+    }
+    if config.mlflow_judge and base_url:
+        from .mlflow_judge import mlflow_agreement
+
+        manifest["mlflow"] = mlflow_agreement(plan.rubric, held_out, plan.judge.identity,
+                                              f"{base_url}/chat/completions").to_dict()
+        log(f"{plan.rubric.name} / {plan.judge.name}: MLflow make_judge {manifest['mlflow']}")
+    program_store.save(store, plan.rubric.name, plan.judge.name, plan.key, data, manifest)
+    return manifest
+
+
+def compile_rubrics(context: dg.AssetExecutionContext, config: Any, catalog, store, llama_server,
+                    warehouse) -> CompileOutcome:
+    out = CompileOutcome()
+    names = [str(k) for k in context.partition_keys if not config.only or str(k) in set(config.only)]
+    try:
+        judges = resolve_judges(catalog, log=context.log.info, store=store)
+        if not judges:
+            raise ValueError(f"no judges in {catalog.config_file()}: add a `judges:` entry (a local variant or an API model)")
+    except Exception as exc:  # noqa: BLE001 - no judge: every rubric of the run fails with the reason
+        out.failed = {n: f"{type(exc).__name__}: {exc}" for n in names}
+        return out
+    plans: list[Plan] = []
+    for name in names:
+        try:
+            rubric = catalog.rubric(name)
+            path = catalog.labels_file(name)
+            labels = load_labels(path, rubric)
+            labels_hash = program_store.labels_hash(path)
+            applicable = [j for j in judges if j.applies_to(name)]
+            if not applicable:
+                raise ValueError(f"no judge in models.yaml applies to rubric {name!r} (see each judge's `rubrics:`)")
+            for judge in applicable:
+                key = program_store.compile_key(rubric.fingerprint, labels_hash, judge.identity, config.optimizer,
+                                                config.max_demos, judge.config.evidence_chars)
+                plans.append(Plan(rubric, labels, labels_hash, judge, key,
+                                  program_store.load_manifest(store, name, judge.name, key)))
+        except Exception as exc:  # noqa: BLE001 - a broken rubric or label file fails alone
+            out.failed[name] = f"{type(exc).__name__}: {exc}"
+    for judge in judges:
+        todo = [p for p in plans if p.judge is judge and p.manifest is None and p.rubric.name not in out.failed]
+        if not todo:
+            continue
+        context.log.info(f"judge {judge.name}: compiling {len(todo)} rubric program(s)")
+        slot = engine_slot(context, judge.resolved.key) if not judge.resolved.is_api else contextlib.nullcontext()
+        try:
+            with slot, judge.lm(llama_server, store, context.log.info) as (lm, base_url):
+                for plan in todo:
+                    try:
+                        plan.manifest = _compile_one(plan, lm, base_url, config, store, context.log.info)
+                    except Exception as exc:  # noqa: BLE001
+                        out.failed[plan.rubric.name] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - the judge would not start: its rubrics fail
+            for plan in todo:
+                out.failed.setdefault(plan.rubric.name, f"judge {judge.name}: {type(exc).__name__}: {exc}")
+    _record(context, config, plans, out, warehouse, store)
+    return out
+
+
+def _rows(plan: Plan, config: Any, run_id: str) -> list[dict[str, Any]]:
+    m = plan.manifest or {}
+    base = {"rubric": plan.rubric.name, "judge": plan.judge.name, "rubric_fingerprint": plan.rubric.fingerprint,
+            "labels_hash": plan.labels_hash, "optimizer": config.optimizer, "n_train": m.get("n_train"),
+            "n_held_out": m.get("n_held_out"), "min_kappa": config.min_kappa,
+            "judge_model_sha256": plan.judge.resolved.model_sha256, "judge_engine_build": plan.judge.resolved.build_key,
+            "run_id": run_id, "compiled_at": datetime.fromisoformat(m["compiled_at"]).replace(tzinfo=None)}
+    rows = []
+    for backend, program, figures_key in (("dspy", "compiled", "compiled"), ("dspy", "baseline", "baseline"),
+                                          ("mlflow", "make_judge", "mlflow")):
+        figures = m.get(figures_key)
+        if figures is None:
+            continue
+        trusted, reason = trust(figures, m.get("n_held_out", 0), config.min_kappa, config.min_coverage)
+        rows.append({**base, "backend": backend, "program": program,
+                     "program_hash": m["program_hash"] if program == "compiled" else None,
+                     "program_key": program_store.program_object_key(plan.rubric.name, plan.judge.name, plan.key)
+                     if program == "compiled" else None,
+                     "scored": figures.get("scored"), "coverage": figures.get("coverage"),
+                     "kappa": _num(figures.get("kappa")), "spearman": _num(figures.get("spearman")),
+                     "within_1": figures.get("within_1"), "bias": figures.get("bias"),
+                     "failures": str(figures.get("failures") or {}), "trusted": trusted, "trust_reason": reason})
+    return rows
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def _record(context, config, plans: list[Plan], out: CompileOutcome, warehouse, store) -> None:
+    by_rubric: dict[str, list[Plan]] = {}
+    for plan in plans:
+        by_rubric.setdefault(plan.rubric.name, []).append(plan)
+    commit, dirty = harness_commit()
+    for name, group in by_rubric.items():
+        if name in out.failed or any(p.manifest is None for p in group):
+            continue
+        rows = [r for p in group for r in _rows(p, config, context.run_id)]
+        warehouse.replace_partition("judge_programs", {"rubric": name}, rows)
+        hashes = sorted(f"{p.judge.name}:{p.manifest['program_hash']}" for p in group)  # type: ignore[index]
+        data_version = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:32]
+        metadata: dict[str, Any] = {"programs": dg.MetadataValue.json(hashes), "harness_commit": commit,
+                                    "harness_dirty": dirty}
+        for p in group:
+            m = p.manifest or {}
+            compiled_row = next(r for r in rows if r["judge"] == p.judge.name and r["program"] == "compiled")
+            out.trust_table.append({"rubric": name, "judge": p.judge.name, "trusted": compiled_row["trusted"],
+                                    "reason": compiled_row["trust_reason"], "kappa": compiled_row["kappa"],
+                                    "baseline_kappa": _num(m["baseline"].get("kappa"))})
+            metadata[f"{p.judge.name}/agreement"] = dg.MetadataValue.json(
+                {"compiled": {k: v for k, v in m["compiled"].items()}, "baseline": m["baseline"],
+                 **({"mlflow": m["mlflow"]} if "mlflow" in m else {}),
+                 "n_train": m["n_train"], "n_held_out": m["n_held_out"], "demos": m["demos"],
+                 "trusted": compiled_row["trusted"], "reason": compiled_row["trust_reason"]})
+            metadata[f"{p.judge.name}/program"] = store.uri(program_store.program_object_key(name, p.judge.name, p.key))
+        out.done[name] = {"metadata": metadata, "data_version": data_version}

@@ -1,0 +1,132 @@
+"""Judges without a judge server: trust rule, agreement measuring with a stand-in program, the call cache keys, the
+evidence budget, the report's score summary, and the DSPy adapter's structured-output request."""
+
+import json
+
+import pytest
+
+from beyond_vibes_assets.catalog.rubrics import load_rubric
+from beyond_vibes_assets.judging import calls as call_cache
+from beyond_vibes_assets.judging.compile import examples, measure
+from beyond_vibes_assets.judging.compiling import trust
+from beyond_vibes_assets.judging.labels import load_labels
+from beyond_vibes_assets.judging.program import VERDICT_SCHEMA, adapter, failure_mode_of, judge_alias
+from beyond_vibes_assets.judging.view import judge_view
+from beyond_vibes_assets.report.judges import render_judges, summarize_scores
+from beyond_vibes_assets.settings import REPO_ROOT
+
+
+def test_trust_needs_enough_labels_coverage_and_kappa():
+    good = {"coverage": 1.0, "kappa": 0.61}
+    assert trust(good, 7, 0.4, 0.8) == (True, "kappa 0.61 >= 0.40")
+    assert trust(good, 4, 0.4, 0.8)[0] is False and "4 held-out" in trust(good, 4, 0.4, 0.8)[1]
+    assert trust({"coverage": 0.5, "kappa": 0.9}, 7, 0.4, 0.8)[1] == "scored 50% of held-out labels (need 80%)"
+    assert trust({"coverage": 1.0, "kappa": None}, 7, 0.4, 0.8)[0] is False
+    assert trust({"coverage": 1.0, "kappa": float("nan")}, 7, 0.4, 0.8)[0] is False
+    assert trust({"coverage": 1.0, "kappa": 0.2}, 7, 0.4, 0.8) == (False, "kappa 0.20 < 0.40")
+
+
+class ScriptedProgram:
+    """Stands in for a compiled DSPy program: answers from a script keyed by the evidence text."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def __call__(self, criterion, evidence):
+        answer = self.answers[evidence]
+        if isinstance(answer, Exception):
+            raise answer
+        return type("Prediction", (), {"score": answer, "rationale": "scripted"})()
+
+
+def _examples(n: int):
+    import dspy
+
+    return [dspy.Example(criterion="c", evidence=f"e{i}", score=s, label_id=f"l{i}").with_inputs("criterion", "evidence")
+            for i, s in zip(range(n), [1, 2, 3, 4, 5, 3])]
+
+
+def test_measure_scores_agreement_over_answered_labels_and_counts_failures_apart():
+    held_out = _examples(6)
+    answers = {"e0": 1, "e1": 2, "e2": 4, "e3": 4, "e4": "five", "e5": TimeoutError("read timed out")}
+    result = measure(ScriptedProgram(answers), lm=None, held_out=held_out)
+    assert result.n == 6 and result.scored == 4 and result.failures == {"unparseable": 1, "timeout": 1}
+    # hand-computed over the 4 answered: human 1,2,3,4 vs judge 1,2,4,4
+    assert result.figures["within_1"] == 1.0 and result.figures["bias"] == pytest.approx(0.25)
+    # sum of w*observed = 1/16 (one 3-vs-4); sum of w*expected from the marginals = 48/16 / 4 = 0.75
+    assert result.figures["kappa"] == pytest.approx(1 - (1 / 16) / 0.75, abs=1e-9)
+    assert [v["failure_mode"] for v in result.verdicts] == [None, None, None, None, "unparseable", "timeout"]
+    out_of_range = measure(ScriptedProgram({"e0": 9}), lm=None, held_out=held_out[:1])
+    assert out_of_range.failures == {"out_of_range": 1} and out_of_range.to_dict()["coverage"] == 0.0
+
+
+def test_failure_modes_of_judge_exceptions():
+    assert failure_mode_of(TimeoutError("x")) == "timeout"
+    assert failure_mode_of(ConnectionError("refused")) == "endpoint_failure"
+    assert failure_mode_of(ValueError("Adapter JSONAdapter failed to parse the LM response")) == "unparseable"
+
+
+def test_call_cache_keys_change_with_program_judge_content_and_criterion(home):
+    base = ("p1", "judge@v@sha@build", call_cache.content_hash({"evidence": "x"}), "specificity")
+    key = call_cache.call_key(*base)
+    for i, other in enumerate(["p2", "judge@v@sha2@build", call_cache.content_hash({"evidence": "y"}), "security"]):
+        changed = list(base)
+        changed[i] = other
+        assert call_cache.call_key(*changed) != key
+    assert call_cache.cached(key) is None
+    call_cache.store(key, {"score": 3, "rationale": "ok", "failure_mode": None})
+    assert call_cache.cached(key)["score"] == 3
+    retried = call_cache.call_key("p1", "j", "c", "timeout-case")
+    call_cache.store(retried, {"score": None, "rationale": "timed out", "failure_mode": "timeout"})
+    assert call_cache.cached(retried) is None  # infrastructure failures are asked again next run
+    # DSPy's cache ignores the base URL: the alias carries the model file hash and build instead
+    assert judge_alias("j", "m~Q4_1~cpu", "ab" * 32, "b1") == f"j@m~Q4_1~cpu@{'ab' * 8}@b1"
+
+
+def test_evidence_budget_bounds_the_view_and_keeps_every_field():
+    sample = {"task": "t" * 5000, "final_answer": "a" * 9000, "diff": "", "transcript": "s" * 9000}
+    full = judge_view(sample, ["task", "final_answer", "transcript"])
+    small = judge_view(sample, ["task", "final_answer", "transcript"], budget=1200)
+    assert len(small) < 1700 < len(full)
+    assert "## Task" in small and "## Final answer" in small and "## Transcript excerpt" in small
+
+
+def test_label_examples_carry_the_criterion_scale_and_bounded_evidence():
+    rubric = load_rubric(REPO_ROOT / "judges" / "design.yaml")
+    labels = load_labels(REPO_ROOT / "judges" / "labels" / "design.jsonl", rubric)
+    exs = examples(rubric, labels, budget=800)
+    assert len(exs) == len(labels)
+    assert all("1: " in e.criterion and "5: " in e.criterion for e in exs)
+    assert max(len(e.evidence) for e in exs) < 1400
+    assert {e.score for e in exs} == {1, 2, 3, 4, 5}
+
+
+def test_adapter_asks_for_the_verdict_schema():
+    kwargs: dict = {}
+    adapter()._prepare_response_format(None, kwargs, None)
+    schema = kwargs["response_format"]["json_schema"]["schema"]
+    assert schema == VERDICT_SCHEMA and schema["properties"]["score"]["enum"] == [1, 2, 3, 4, 5]
+    json.dumps(kwargs)  # what goes over the wire is plain JSON
+
+
+def _score(variant, episode, judge, score, trusted=True, kappa=0.5, criterion="specificity"):
+    return {"variant": variant, "archetype": "planning", "rubric": "design", "criterion": criterion,
+            "episode_id": episode, "judge": judge, "score": score, "trusted": trusted, "program_kappa": kappa}
+
+
+def test_summary_takes_the_median_over_judges_then_the_mean_with_an_interval():
+    rows = [_score("v", "e1", "a", 4), _score("v", "e1", "b", 2), _score("v", "e1", "c", 3),
+            _score("v", "e2", "a", 5), _score("v", "e2", "b", 5), _score("v", "e2", "c", None, trusted=False, kappa=0.1)]
+    (s,) = summarize_scores(rows)
+    assert s["mean"] == pytest.approx((3 + 5) / 2) and s["scored"] == 2 and s["episodes"] == 2
+    assert s["low"] <= s["mean"] <= s["high"] and s["failed"] == 1 and s["judges"] == 3
+    assert s["spread"] == pytest.approx(4.5 - 3.0) and s["trusted"] is False and s["kappa"] == 0.1
+
+
+def test_report_marks_untrusted_judges():
+    programs = [{"rubric": "design", "judge": "smol", "backend": "dspy", "program": "compiled", "n_held_out": 7,
+                 "scored": 7, "kappa": 0.05, "spearman": 0.1, "within_1": 0.4, "bias": 1.2, "trusted": False,
+                 "trust_reason": "kappa 0.05 < 0.40"}]
+    text = "\n".join(render_judges(programs, [_score("v", "e1", "smol", 4, trusted=False)]))
+    assert "## Judges" in text and "**no** (kappa 0.05 < 0.40)" in text
+    assert "design / specificity ⚠" in text
