@@ -70,7 +70,10 @@ def judge_program(context: dg.AssetExecutionContext, config: JudgeProgramConfig,
 
 @dg.asset(
     partitions_def=VARIANT_SIM,
-    deps=["sim_episodes", "judge_program"],
+    # every rubric's program feeds every (variant, sim): Dagster has no built-in mapping from a sim's archetype to the
+    # rubrics that apply, so an edited rubric marks all judge_scores stale, and the call cache makes re-scoring the
+    # other rubrics free (0 judge calls)
+    deps=["sim_episodes", dg.AssetDep("judge_program", partition_mapping=dg.AllPartitionMapping())],
     group_name="judges",
     kinds={"duckdb", "mlflow"},
     code_version="1",

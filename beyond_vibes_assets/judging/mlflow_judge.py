@@ -35,6 +35,7 @@ def _placeholder_key() -> Iterator[None]:
 
 def mlflow_judge(rubric: Rubric, alias: str, base_url: str):
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("MLFLOW_MODEL_CATALOG_URI", "")  # offline: no fetch of MLflow's model catalog from GitHub
     from mlflow.genai.judges import make_judge
 
     return make_judge(name=f"{rubric.name}-mlflow", instructions=TEMPLATE, model=f"openai:/{alias}",

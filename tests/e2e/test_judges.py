@@ -1,0 +1,120 @@
+"""A real judge (SmolLM2 on a real one-slot llama-server) compiled with DSPy against labels, then scoring a real stored
+episode: agreement rows for compiled, baseline and MLflow's judge, judge_scores rows, MLflow assessments on the
+episode's trace, zero judge requests on a second materialization, and a rubric edit that re-asks only its own calls."""
+
+import json
+
+import dagster as dg
+import pytest
+import yaml
+
+from beyond_vibes_assets.cli import materialize, materialize_many
+from beyond_vibes_assets.definitions import default_resources
+from beyond_vibes_assets.staleness import stale_status
+from resources.warehouse import WarehouseResource
+from tests.conftest import latest_metadata
+from tests.e2e.test_sim_episodes import VARIANT, ready
+
+pytestmark = pytest.mark.e2e
+JUDGE = f"judges:\n  - name: smol\n    variant: {VARIANT}\n"
+ANSWERS = [("greet returns 'Hello ' + name, e.g. 'Hello x'.", 5), ("It returns a greeting string starting with Hello.", 4),
+           ("It returns something, probably a string.", 2), ("greet returns None.", 1),
+           ("It returns 'Hello ' followed by the name.", 5), ("I could not read the file.", 1)]
+
+
+def judges_folder(root):
+    folder = root / "judges"
+    (folder / "labels").mkdir(parents=True)
+    for rubric, criterion, question in (("grounding", "correct", "Does the answer say what greet really returns?"),
+                                        ("style", "clear", "Is the answer one clear sentence a reader can act on?")):
+        (folder / f"{rubric}.yaml").write_text(yaml.safe_dump({
+            "name": rubric, "archetypes": ["research"], "criteria": [{
+                "name": criterion, "question": question, "sees": ["task", "final_answer"],
+                "anchors": {1: "wrong or missing", 2: "vague", 3: "partly right", 4: "right, minor gap", 5: "exactly right"}}]}))
+        lines = [json.dumps({"id": f"{rubric}-{i}", "sim": "hello", "criterion": criterion, "score": score,
+                             "rationale": f"hand label: {answer[:30]}", "source": "flawed" if score < 4 else "reference",
+                             "sample": {"task": "Read greet.py and tell me what greet returns.", "final_answer": answer}})
+                 for i, (answer, score) in enumerate(ANSWERS)]
+        (folder / "labels" / f"{rubric}.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _data_version(instance, rubric: str) -> str:
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey("judge_program"), asset_partitions=[rubric]), limit=1).records
+    return records[0].asset_materialization.tags["dagster/data_version"]
+
+
+def _server_starts(home) -> int:
+    log = home / "logs" / VARIANT / "judge-smol.log"
+    return sum(1 for line in log.read_text().splitlines() if line.startswith("# ")) if log.exists() else 0
+
+
+def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_its_calls(smol_env, tmp_path, monkeypatch):
+    folder = judges_folder(tmp_path)
+    monkeypatch.setenv("BEYOND_VIBES_JUDGES", str(folder))
+    env, inst, key = ready(smol_env, tmp_path, monkeypatch, edit_config=lambda text: JUDGE + text)
+    inst.add_dynamic_partitions("rubric", ["grounding", "style"])
+    assert materialize(["sim_episodes"], key, instance=inst)
+    resources = default_resources()
+
+    assert materialize_many("judge_program", ["grounding", "style"], instance=inst, resources=resources, force=True)
+    wh = WarehouseResource()
+    programs = wh.query("SELECT rubric, backend, program, n_held_out, scored, kappa, trusted, trust_reason, program_hash "
+                        "FROM judge_programs ORDER BY rubric, backend, program")
+    assert [(p["rubric"], p["backend"], p["program"]) for p in programs] == [
+        (r, b, p) for r in ("grounding", "style") for b, p in (("dspy", "baseline"), ("dspy", "compiled"), ("mlflow", "make_judge"))]
+    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 2), ("style", 1)}
+    assert all(p["trusted"] is False and p["trust_reason"] for p in programs)  # 1-2 held-out labels can never be trusted
+    check = inst.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("judge_program"), "judge_agreement")])
+    assert check and list(check.values())[0].status.value == "FAILED"
+    agreement = latest_metadata(inst, "judge_program", "grounding")["smol/agreement"].value
+    assert set(agreement) >= {"compiled", "baseline", "mlflow", "n_train", "n_held_out"}
+    assert _server_starts(env.home) == 1  # one judge server for both rubrics
+
+    assert materialize(["judge_scores"], key, instance=inst)
+    rows = wh.query("SELECT rubric, criterion, score, failure_mode, program_hash, trace_id, cache_key FROM judge_scores "
+                    "ORDER BY rubric")
+    assert [(r["rubric"], r["criterion"]) for r in rows] == [("grounding", "correct"), ("style", "clear")]
+    assert all((r["score"] is None) != (r["failure_mode"] is None) for r in rows)  # a score or a failure, never both
+    assert {r["program_hash"] for r in rows} == {p["program_hash"] for p in programs if p["program"] == "compiled"}
+    first = latest_metadata(inst, "judge_scores", key)
+    assert first["sent"].value == 2 and first["cached"].value == 0 and first["mlflow_assessments_logged"].value == 2
+
+    from beyond_vibes_assets.agent.traces import judge_assessments
+
+    assessments = judge_assessments(rows[0]["trace_id"])
+    assert {a.name for a in assessments} == {"grounding/correct", "style/clear"}
+    assert all(a.source.source_id == "smol" and a.metadata["program_hash"] for a in assessments)
+
+    # again: the stored programs are reused and every judge call is cached, so no judge server starts at all
+    starts = _server_starts(env.home)
+    versions = {r: _data_version(inst, r) for r in ("grounding", "style")}
+    assert materialize_many("judge_program", ["grounding", "style"], instance=inst, resources=resources, force=True)
+    assert {r: _data_version(inst, r) for r in versions} == versions
+    assert stale_status(inst, "judge_scores", key) == "FRESH"
+    assert materialize(["judge_scores"], key, instance=inst)
+    again = latest_metadata(inst, "judge_scores", key)
+    assert again["sent"].value == 0 and again["cached"].value == 2 and again["mlflow_assessments_logged"].value == 0
+    assert _server_starts(env.home) == starts
+    assert len(judge_assessments(rows[0]["trace_id"])) == 2
+
+    # edit one rubric: only its program changes, and re-scoring asks only its own call again
+    path = folder / "style.yaml"
+    path.write_text(path.read_text().replace("one clear sentence", "one short, clear sentence"))
+    config = {"ops": {"judge_program": {"config": {"mlflow_judge": False}}}}
+    assert materialize_many("judge_program", ["grounding", "style"], instance=inst, resources=resources, force=True,
+                            config=config["ops"]["judge_program"]["config"])
+    assert _data_version(inst, "grounding") == versions["grounding"] and _data_version(inst, "style") != versions["style"]
+    assert stale_status(inst, "judge_scores", key) == "STALE"
+    assert materialize(["judge_scores"], key, instance=inst)
+    edited = latest_metadata(inst, "judge_scores", key)
+    assert edited["sent"].value == 1 and edited["cached"].value == 1
+    after = {r["rubric"]: r for r in wh.query("SELECT rubric, cache_key, program_hash FROM judge_scores")}
+    assert after["grounding"]["cache_key"] == rows[0]["cache_key"] and after["style"]["cache_key"] != rows[1]["cache_key"]
+
+    assert materialize(["curated_dataset", "report"], instance=inst)
+    report = (env.home / "reports" / "report.md").read_text()
+    assert "## Judges" in report and "**no** (only 2 held-out label(s) (need 5))" in report
+    assert "grounding / correct ⚠" in report
