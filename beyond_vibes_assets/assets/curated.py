@@ -24,11 +24,12 @@ REFRESH_ON_NEW_RESULTS = (
 ).with_label("refresh when new results land")
 
 TABLES = ("samples", "runs", "probes", "weights", "pack_scores", "leaderboard", "sim_episodes", "sim_steps",
-          "catalog_members", "catalog_items", "lmeval_samples", "lmeval_scores", "score_history")
+          "catalog_members", "catalog_items", "lmeval_samples", "lmeval_scores", "score_history", "judge_programs",
+          "judge_scores")
 
 
 @dg.asset(
-    deps=["pack_results", "sim_episodes", "lm_eval_results", "engine_probe", "model_weights"],
+    deps=["pack_results", "sim_episodes", "lm_eval_results", "judge_scores", "judge_program", "engine_probe", "model_weights"],
     group_name="warehouse",
     kinds={"duckdb", "parquet"},
     code_version="1",

@@ -6,6 +6,8 @@ canonical stored episodes and the saved programs, answer what the cache holds, s
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -97,18 +99,36 @@ def _run_misses(context, judge: ResolvedJudge, misses: list[Call], store, llama_
                 raise RuntimeError(f"program {call.program['program_key']} is missing from the object store")
             programs[h] = load_program(data)
     slot = engine_slot(context, judge.resolved.key) if not judge.resolved.is_api else contextlib.nullcontext()
-    done = [0]
+    answered = [0]
+
+    def done(i: int, verdict: dict[str, Any]) -> None:  # called under answer_all's lock
+        call = misses[i]
+        call.verdict = verdict
+        call_cache.store(call.key, verdict)
+        answered[0] += 1
+        progress_hooks.report(answered[0], len(misses), f"judge {judge.name}: {call.rubric.name}/{call.criterion.name}")
+
     with slot, judge.lm(llama_server, store, context.log.info) as (lm, _base):
+        answer_all([(programs[c.program["program_hash"]], c.criterion_text, c.evidence) for c in misses], lm, on_done=done)
 
-        def one(call: Call) -> None:
-            verdict = judge_once(programs[call.program["program_hash"]], lm, call.criterion_text, call.evidence).to_dict()
-            call_cache.store(call.key, verdict)
-            call.verdict = verdict
-            done[0] += 1
-            progress_hooks.report(done[0], len(misses), f"judge {judge.name}: {call.rubric.name}/{call.criterion.name}")
 
-        with ThreadPoolExecutor(max_workers=JUDGE_WIDTH) as pool:
-            list(pool.map(one, misses))
+def answer_all(jobs: list[tuple[Any, str, str]], lm: Any, width: int = JUDGE_WIDTH,
+               on_done: Callable[[int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """(program, criterion text, evidence) jobs answered concurrently up to `width`; verdicts in job order. The
+    path judge_scores takes and benchmarks/judge_throughput.py measures."""
+    verdicts: list[dict[str, Any]] = [{} for _ in jobs]
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        program, criterion, evidence = jobs[i]
+        verdicts[i] = judge_once(program, lm, criterion, evidence).to_dict()
+        if on_done:
+            with lock:
+                on_done(i, verdicts[i])
+
+    with ThreadPoolExecutor(max_workers=max(1, width)) as pool:
+        list(pool.map(one, range(len(jobs))))
+    return verdicts
 
 
 def _row(call: Call, variant, scored_at, run_id: str) -> dict[str, Any]:

@@ -87,11 +87,11 @@ def criterion_text(criterion: Criterion) -> str:
     return f"{criterion.question}\n{scale}"
 
 
-def judge_lm(base_url: str, alias: str, timeout_s: float = 120.0):
+def judge_lm(base_url: str, alias: str, timeout_s: float = 120.0, cache: bool = True):
     """A DSPy LM for an OpenAI-compatible judge endpoint at temperature 0. `alias` names the model file and build."""
     dspy = dspy_module()
     return dspy.LM(f"openai/{alias}", api_base=base_url, api_key="local", temperature=0.0, max_tokens=MAX_TOKENS,
-                   num_retries=0, timeout=timeout_s, cache=True)
+                   num_retries=0, timeout=timeout_s, cache=cache)
 
 
 def judge_alias(judge_name: str, variant: str, model_sha256: str | None, build: str | None) -> str:
