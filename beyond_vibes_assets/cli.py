@@ -488,6 +488,18 @@ def cmd_judges_run(args: argparse.Namespace) -> int:
     return 0 if run_judges(args, instance, args.variant, sims, force=args.force) else 1
 
 
+def cmd_judges_import(args: argparse.Namespace) -> int:
+    """Human assessments from MLflow traces (`<rubric>/<criterion>`, source HUMAN) appended as labels."""
+    from .judging.mlflow_labels import import_labels
+
+    cat = _catalog(args)
+    names = args.rubric or sorted(cat.all_rubrics())
+    for name in names:
+        added = import_labels(cat.rubric(name), cat.labels_file(name))
+        console.print(f"{name}: {added} label(s) imported into {cat.labels_file(name)}")
+    return 0
+
+
 def cmd_judges_label(args: argparse.Namespace) -> int:
     from .judging.label_cli import cmd_label
 
@@ -623,6 +635,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim", action="append", help="default: every sim")
     p.add_argument("--force", action="store_true")
     p.set_defaults(fn=cmd_judges_run)
+    p = judges.add_parser("import-mlflow", help="turn human assessments on MLflow traces into labels")
+    p.add_argument("--judges", help="rubrics + labels folder (default: the repo's judges/)")
+    p.add_argument("--rubric", action="append", help="default: every rubric")
+    p.set_defaults(fn=cmd_judges_import)
     p = judges.add_parser("label", help="score a stored episode against a rubric from the terminal")
     p.add_argument("--variant", required=True)
     p.add_argument("--sim", required=True)

@@ -114,6 +114,20 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
     after = {r["rubric"]: r for r in wh.query("SELECT rubric, cache_key, program_hash FROM judge_scores")}
     assert after["grounding"]["cache_key"] == rows[0]["cache_key"] and after["style"]["cache_key"] != rows[1]["cache_key"]
 
+    # a person's assessment on the trace in MLflow becomes a label of the rubric it names
+    import mlflow
+    from mlflow.entities import AssessmentSource
+
+    from beyond_vibes_assets.cli import main
+
+    mlflow.log_feedback(trace_id=rows[0]["trace_id"], name="grounding/correct", value=2, rationale="never read greet.py",
+                        source=AssessmentSource(source_type="HUMAN", source_id="reviewer"))
+    assert main(["judges", "import-mlflow", "--rubric", "grounding"]) == 0
+    assert main(["judges", "import-mlflow", "--rubric", "grounding"]) == 0  # idempotent
+    imported = [json.loads(line) for line in (folder / "labels" / "grounding.jsonl").read_text().splitlines()][len(ANSWERS):]
+    assert len(imported) == 1 and imported[0]["score"] == 2 and imported[0]["source"] == "episode"
+    assert imported[0]["labeller"] == "reviewer" and imported[0]["sample"]["task"].startswith("Read greet.py")
+
     assert materialize(["curated_dataset", "report"], instance=inst)
     report = (env.home / "reports" / "report.md").read_text()
     assert "## Judges" in report and "**no** (only 2 held-out label(s) (need 5))" in report
