@@ -76,7 +76,7 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
         resources=resources or default_resources(), raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BEYOND_VIBES_LOG_LEVEL", "INFO")}}},
                     **(run_config or {})},
-        tags={"beyond_vibes/launched_by": "cli", **launch_tags(), **(tags or {})},
+        tags={"beyond_vibes/launched_by": "cli", **launch_tags(), **_placement_tags(partition_key), **(tags or {})},
     )
     stop_signals.check()
     if not result.success:
@@ -84,6 +84,22 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
             if event.is_step_failure:
                 err.print(f"[red]failed[/red] {event.step_key}: {escape(event.step_failure_data.error.message.strip()[:4000])}")
     return result.success
+
+
+def _placement_tags(partition_key) -> dict[str, str]:
+    """Under the k8s profile, a run of one variant carries its placement (GPU, node selector) as run tags."""
+    from .profiles import current_profile
+
+    if current_profile() != "k8s" or partition_key is None:
+        return {}
+    from .catalog.resource import CatalogResource
+    from .k8s_placement import run_tags
+
+    keys = getattr(partition_key, "keys_by_dimension", None) or {"variant": str(partition_key)}
+    try:
+        return run_tags(CatalogResource().variant(keys.get("variant", "")))
+    except Exception:  # noqa: BLE001 - not a variant partition, or an unreadable catalog: no placement
+        return {}
 
 
 def materialize_stale(selection: list[str], partition_key=None, *, instance, force: bool = False,

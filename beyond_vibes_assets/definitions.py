@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from resources import (
-    HuggingFaceResource,
-    LLMClientResource,
-    LlamaServerResource,
-    ObjectStoreResource,
-    WarehouseResource,
-)
-
 from .assets import ALL_ASSETS
-from .catalog.resource import CatalogResource
+from .profiles import current_profile, resources_for
 from .sensors import catalog_sync_sensor
 
 
 def default_resources() -> dict[str, object]:
-    """Embedded defaults: local folder store, DuckDB, llama-server on 127.0.0.1. Swap any of them in tests or deploys."""
-    return {
-        "catalog": CatalogResource(),
-        "object_store": ObjectStoreResource(),
-        "hf_hub": HuggingFaceResource(),
-        "warehouse": WarehouseResource(),
-        "llama_server": LlamaServerResource(),
-        "llm_clients": LLMClientResource(),
-    }
+    """The resources of the profile BEYOND_VIBES_PROFILE names (profiles.py); `local` by default: local folder store,
+    DuckDB, llama-server on 127.0.0.1. Swap any of them in tests or deploys."""
+    return resources_for(current_profile())
 
 
 # Declarative automation needs its sensor running by default, or conditions are never evaluated.

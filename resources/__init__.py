@@ -1,5 +1,6 @@
 """ConfigurableResources: llama.cpp engine, LLM clients, HF hub, object store, warehouse, GPU telemetry."""
 
+from .env import env_value
 from .gpu import GpuTelemetry
 from .hf_hub import HuggingFaceResource
 from .llama_server import LlamaServerResource
@@ -8,6 +9,7 @@ from .object_store import ObjectStoreResource
 from .warehouse import WarehouseResource
 
 __all__ = [
+    "env_value",
     "GpuTelemetry",
     "HuggingFaceResource",
     "LLMClientResource",

@@ -15,6 +15,8 @@ from pydantic import PrivateAttr
 
 from beyond_vibes_assets.settings import subdir
 
+from .env import env_value
+
 
 class ObjectStoreResource(dg.ConfigurableResource):
     kind: Literal["local", "s3"] = "local"
@@ -26,6 +28,9 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
     _client: object = PrivateAttr(default=None)
 
+    def _bucket(self) -> str | None:
+        return env_value(self.bucket)
+
     def _root(self) -> Path:
         path = Path(self.root).expanduser().resolve() if self.root else subdir("objects")
         path.mkdir(parents=True, exist_ok=True)
@@ -35,9 +40,9 @@ class ObjectStoreResource(dg.ConfigurableResource):
         if self._client is None:
             from dagster_aws.s3 import S3Resource  # lazy: heavy import
 
-            if not self.bucket:
+            if not self._bucket():
                 raise ValueError("object store kind 's3' needs 'bucket'")
-            self._client = S3Resource(endpoint_url=self.endpoint_url, region_name=self.region_name).get_client()
+            self._client = S3Resource(endpoint_url=env_value(self.endpoint_url), region_name=self.region_name).get_client()
         return self._client
 
     def _s3_key(self, key: str) -> str:
@@ -45,7 +50,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
     def uri(self, key: str) -> str:
         if self.kind == "s3":
-            return f"s3://{self.bucket}/{self._s3_key(key)}"
+            return f"s3://{self._bucket()}/{self._s3_key(key)}"
         return (self._root() / key).as_uri()
 
     def local_path(self, key: str) -> Path | None:
@@ -62,7 +67,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
         from botocore.exceptions import ClientError
 
         try:
-            return int(self._s3().head_object(Bucket=self.bucket, Key=self._s3_key(key))["ContentLength"])
+            return int(self._s3().head_object(Bucket=self._bucket(), Key=self._s3_key(key))["ContentLength"])
         except ClientError:
             return None
 
@@ -75,7 +80,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
                 shutil.copyfile(source, tmp)
                 tmp.replace(target)  # atomic: a reader never sees half a file
         else:
-            self._s3().upload_file(str(source), self.bucket, self._s3_key(key))
+            self._s3().upload_file(str(source), self._bucket(), self._s3_key(key))
         return self.uri(key)
 
     def put_bytes(self, key: str, data: bytes) -> str:
@@ -86,7 +91,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
             tmp.write_bytes(data)
             tmp.replace(target)
         else:
-            self._s3().put_object(Bucket=self.bucket, Key=self._s3_key(key), Body=data)
+            self._s3().put_object(Bucket=self._bucket(), Key=self._s3_key(key), Body=data)
         return self.uri(key)
 
     def get_bytes(self, key: str) -> bytes | None:
@@ -95,7 +100,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
             return path.read_bytes() if path.exists() else None
         if not self.exists(key):
             return None
-        return self._s3().get_object(Bucket=self.bucket, Key=self._s3_key(key))["Body"].read()
+        return self._s3().get_object(Bucket=self._bucket(), Key=self._s3_key(key))["Body"].read()
 
     def fetch(self, key: str, dest: Path) -> Path:
         """A local copy of the object (the object itself for a local store)."""
@@ -105,6 +110,6 @@ class ObjectStoreResource(dg.ConfigurableResource):
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists() or dest.stat().st_size != self.size(key):
             tmp = dest.with_suffix(dest.suffix + ".partial")
-            self._s3().download_file(self.bucket, self._s3_key(key), str(tmp))
+            self._s3().download_file(self._bucket(), self._s3_key(key), str(tmp))
             tmp.replace(dest)
         return dest

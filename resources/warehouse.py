@@ -1,9 +1,10 @@
-"""The results warehouse: an embedded DuckDB file by default.
+"""The results warehouse: an embedded DuckDB file by default, PostgreSQL for a team (`kind: postgres`, `dsn`).
 
 DuckDB allows one writer process, so only runs write, in short transactions that replace one
 partition (delete + insert); writers are serialized by the `warehouse` pool and retry briefly on a
 held lock. Nothing opens the file at import time, and the UI process never opens it: readers use the
-Parquet snapshot that `curated_dataset` publishes.
+Parquet snapshot that `curated_dataset` publishes. On Postgres the same SQL (transpiled, warehouse_postgres.py)
+runs with many concurrent writers.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from beyond_vibes_assets.settings import REPO_ROOT, subdir
+
+from .env import env_value
 
 SQL_DIR = REPO_ROOT / "sql"
 
@@ -59,15 +62,26 @@ class WarehouseRowError(ValueError):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    path: str | None = None  # default BEYOND_VIBES_HOME/warehouse/beyond_vibes.duckdb
+    kind: Literal["duckdb", "postgres"] = "duckdb"
+    path: str | None = None  # duckdb: default BEYOND_VIBES_HOME/warehouse/beyond_vibes.duckdb
+    dsn: str | None = None  # postgres: e.g. postgresql://user@host:5432/beyond_vibes (never logged)
     lock_timeout_s: float = 120.0
     _schema_ready: str | None = PrivateAttr(default=None)
 
     def db_path(self) -> Path:
         return Path(self.path).expanduser().resolve() if self.path else subdir("warehouse") / "beyond_vibes.duckdb"
 
+    def describe(self) -> str:
+        """Where the warehouse is, for messages (a DSN's password is left out)."""
+        if self.kind == "postgres":
+            return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", env_value(self.dsn) or "")
+        return str(self.db_path())
+
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Any]:
+        if self.kind == "postgres":
+            yield from self._connect_postgres()
+            return
         import duckdb
 
         path = self.db_path()
@@ -89,6 +103,22 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             con.close()
 
+    def _connect_postgres(self) -> Iterator[Any]:
+        from .warehouse_postgres import PgConnection, ensure_schema
+
+        dsn = env_value(self.dsn)
+        if not dsn:
+            raise ValueError("warehouse kind 'postgres' needs 'dsn' (set BEYOND_VIBES_WAREHOUSE_DSN in the team profile)")
+        con = PgConnection(dsn)
+        try:
+            if self._schema_ready != dsn:
+                ensure_schema(con, [f.read_text() for f in sorted((SQL_DIR / "schema").glob("*.sql"))],
+                              [f.read_text() for f in sorted((SQL_DIR / "views").glob("*.sql"))])
+                self._schema_ready = dsn
+            yield con
+        finally:
+            con.close()
+
     @staticmethod
     def _ensure_schema(con: Any) -> None:
         for file in sorted((SQL_DIR / "schema").glob("*.sql")):
@@ -98,13 +128,18 @@ class WarehouseResource(dg.ConfigurableResource):
         for file in sorted((SQL_DIR / "views").glob("*.sql")):
             con.execute(file.read_text())
 
-    @staticmethod
-    def _columns(con: Any, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> list[str]:
+    def _columns(self, con: Any, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> list[str]:
         """The table's columns, after refusing any key that is not one and any row missing a required one.
 
         A misspelled key would otherwise land as a silent NULL and a typo'd partition key would delete nothing.
         """
-        described = con.execute(f"DESCRIBE {table}").fetchall()  # name, type, null, key, default, extra
+        if self.kind == "postgres":
+            from .warehouse_postgres import columns as pg_columns
+
+            described = [(name, kind, "YES" if nullable else "NO", None, default) for name, kind, nullable, default
+                         in pg_columns(con, table)]
+        else:
+            described = con.execute(f"DESCRIBE {table}").fetchall()  # name, type, null, key, default, extra
         columns = [r[0] for r in described]
         required = [r[0] for r in described if r[2] == "NO" and r[4] is None]
         unknown = sorted(set(keys).union(*(row.keys() for row in rows)) - set(columns))
@@ -130,6 +165,11 @@ class WarehouseResource(dg.ConfigurableResource):
             append_columns = [self._columns(con, table, {}, rows) for table, rows in appends]
             con.execute("BEGIN TRANSACTION")
             try:
+                if self.kind == "postgres":  # concurrent writers of one partition take turns
+                    from .warehouse_postgres import lock_id
+
+                    for table, keys, _ in sorted(changes, key=lambda c: (c[0], sorted(c[1].items()))):
+                        con.execute(f"SELECT pg_advisory_xact_lock({lock_id(table, sorted(keys.items()))})")
                 for (table, keys, rows), cols in zip(changes, columns):
                     where = " AND ".join(f"{k} = ?" for k in keys) or "TRUE"  # no keys: the whole table
                     con.execute(f"DELETE FROM {table} WHERE {where}", list(keys.values()))
@@ -152,6 +192,25 @@ class WarehouseResource(dg.ConfigurableResource):
             placeholders = ", ".join("?" for _ in columns)
             con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
                             [[row.get(c) for c in columns] for row in rows])
+
+    def export_parquet(self, table: str, path: Path) -> int:
+        """Write a table or view as a Parquet file (the readers' snapshot); returns its row count."""
+        with self.connect() as con:
+            if self.kind == "duckdb":
+                con.execute(f"COPY (SELECT * FROM {table}) TO '{path}' (FORMAT PARQUET)")
+                return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            result = con.execute(f"SELECT * FROM {table}")
+        import duckdb
+        import pandas as pd
+
+        frame = pd.DataFrame(result.fetchall(), columns=[d[0] for d in result.description])
+        local = duckdb.connect()
+        try:
+            local.register("frame", frame)
+            local.execute(f"COPY (SELECT * FROM frame) TO '{path}' (FORMAT PARQUET)")
+        finally:
+            local.close()
+        return len(frame)
 
     def query(self, sql: str, params: Sequence[Any] | None = None, read_only: bool = False) -> list[dict[str, Any]]:
         with self.connect(read_only=read_only) as con:

@@ -17,7 +17,10 @@ EXPERIMENT = "beyond-vibes-sims"
 
 
 def tracking_uri() -> str:
-    return f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
+    """BEYOND_VIBES_MLFLOW_URI (the team profile: a Postgres database of its own), else SQLite under the home."""
+    import os
+
+    return os.environ.get("BEYOND_VIBES_MLFLOW_URI") or f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
 def _mlflow():

@@ -43,11 +43,8 @@ def curated_dataset(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     target = subdir("warehouse", "snapshot")
     staging = subdir("warehouse", "snapshot.partial")
     counts = {}
-    with warehouse.connect() as con:
-        for table in TABLES:
-            path = staging / f"{table}.parquet"
-            con.execute(f"COPY (SELECT * FROM {table}) TO '{path}' (FORMAT PARQUET)")
-            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    for table in TABLES:
+        counts[table] = warehouse.export_parquet(table, staging / f"{table}.parquet")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     context.log.info(f"snapshot at {target}: {counts}")

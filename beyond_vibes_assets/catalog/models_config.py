@@ -41,6 +41,15 @@ class EngineBuild(_Strict):
     cmake_flags: list[str] | None = None
 
 
+class K8sPlacement(_Strict):
+    """Where this engine's runs go on Kubernetes (the k8s profile): GPUs, node selector, tolerations."""
+
+    gpus: int | None = Field(default=None, ge=0, description="nvidia.com/gpu per run (default: 1 when gpu_layers is set)")
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[dict[str, str]] = Field(default_factory=list)
+    memory: str = "8Gi"
+
+
 class EngineConfig(_Strict):
     """One named llama.cpp configuration; every field optional."""
 
@@ -61,6 +70,7 @@ class EngineConfig(_Strict):
     chat_template: str | None = None  # a llama.cpp built-in template; a model's own setting wins
     chat_template_file: str | None = None
     extra_args: list[str] = Field(default_factory=list)
+    k8s: K8sPlacement | None = None
 
     _v_name = field_validator("name")(_check_name)
 

@@ -13,10 +13,9 @@ WITH per_variant AS (
     SELECT variant, median(ttft_s) AS median_ttft_s, median(decode_tps) AS median_decode_tps,
            median(server_predicted_tps) AS median_server_predicted_tps
     FROM current_samples WHERE failure_mode IS NULL GROUP BY variant
-), probe AS (
-    SELECT * EXCLUDE (rn) FROM (
-        SELECT *, row_number() OVER (PARTITION BY variant ORDER BY created_at DESC) AS rn FROM probes
-    ) WHERE rn = 1
+), probe AS (  -- the latest probe of each variant (portable: no EXCLUDE, runs on DuckDB and Postgres)
+    SELECT p.* FROM probes p
+    WHERE p.created_at = (SELECT max(q.created_at) FROM probes q WHERE q.variant = p.variant)
 )
 SELECT v.variant, v.model, v.quant, v.engine, v.pass_rate,
        greatest(0.0, v.pass_rate - 1.96 * v.rate_se) AS ci_low, least(1.0, v.pass_rate + 1.96 * v.rate_se) AS ci_high,

@@ -1,0 +1,122 @@
+"""The warehouse on PostgreSQL: the same tables, views and queries as DuckDB, written once in DuckDB's dialect under
+`sql/` and transpiled with sqlglot (median -> percentile_cont, DOUBLE -> double precision, DuckDB's float division
+kept explicit, `?` -> `%s`). A thin connection wrapper gives the resource DuckDB's `execute(sql, params)` shape.
+
+Many writers at once are safe: each partition replacement runs in one transaction under an advisory lock keyed by
+the table and the partition, so two runs replacing the same partition serialize instead of both inserting; schema
+changes run under one global advisory lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from typing import Any
+
+SCHEMA_LOCK = 0x6276_5F73  # "bv_s": one advisory lock id for DDL
+_PCT = "\x00pct\x00"
+
+
+@functools.lru_cache(maxsize=512)
+def to_postgres(sql: str) -> str:
+    """DuckDB-dialect SQL (one or more statements) as PostgreSQL with psycopg2 placeholders."""
+    import sqlglot
+
+    protected = sql.replace("%", _PCT)  # literal percent signs (LIKE '%') must reach psycopg2 as '%%'
+    statements = sqlglot.transpile(protected, read="duckdb", write="postgres")
+    return ";\n".join(s.replace(_PCT, "%%") for s in statements if s.strip())
+
+
+def split_statements(sql: str) -> list[str]:
+    import sqlglot
+
+    return [s for s in sqlglot.transpile(sql.replace("%", _PCT), read="duckdb", write="postgres") if s.strip()]
+
+
+def lock_id(*parts: Any) -> int:
+    """A stable signed 64-bit advisory lock id for a table and partition key."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()[:8]
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class Result:
+    """The slice of a DuckDB result the warehouse code reads: description, fetchall, fetchone."""
+
+    def __init__(self, cursor: Any):
+        self.description = cursor.description
+        self._rows = cursor.fetchall() if cursor.description else []
+
+    def fetchall(self) -> list[tuple]:
+        return self._rows
+
+    def fetchone(self) -> tuple | None:
+        return self._rows[0] if self._rows else None
+
+
+class PgConnection:
+    """psycopg2 in autocommit mode, speaking DuckDB SQL: BEGIN/COMMIT/ROLLBACK pass through as statements."""
+
+    def __init__(self, dsn: str):
+        import psycopg2
+
+        self._con = psycopg2.connect(dsn)
+        self._con.autocommit = True
+
+    def execute(self, sql: str, params: list[Any] | tuple = ()) -> Result:
+        with self._con.cursor() as cur:
+            cur.execute(to_postgres(sql), list(params) or None)
+            return Result(cur)
+
+    def executemany(self, sql: str, rows: list[list[Any]]) -> None:
+        from psycopg2.extras import execute_batch
+
+        with self._con.cursor() as cur:
+            execute_batch(cur, to_postgres(sql), rows, page_size=500)
+
+    def close(self) -> None:
+        self._con.close()
+
+
+_CREATE_RE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
+_VIEW_RE = re.compile(r"CREATE OR REPLACE VIEW (\w+)", re.IGNORECASE)
+
+
+def columns(con: PgConnection, table: str) -> list[tuple[str, str, bool, Any]]:
+    """(name, type, nullable, default) of a table, like DuckDB's DESCRIBE."""
+    rows = con.execute("SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+                       "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", [table])
+    return [(r[0], r[1], r[2] == "YES", r[3]) for r in rows.fetchall()]
+
+
+def ensure_schema(con: PgConnection, tables: list[str], views: list[str]) -> None:
+    """Create the tables (adding columns a newer DDL has), then drop and recreate the views in order, all under one
+    advisory lock so concurrent runs do not race on DDL."""
+    import sqlglot
+    from sqlglot import exp
+
+    con.execute("BEGIN")
+    try:
+        con.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        for ddl in tables:
+            for statement in split_statements(ddl):
+                con._con.cursor().execute(statement.replace("\x00pct\x00", "%"))
+            match = _CREATE_RE.search(ddl)
+            if not match:
+                continue
+            have = {c[0] for c in columns(con, match.group(1))}
+            create = sqlglot.parse_one(ddl, read="duckdb")
+            for column in create.find_all(exp.ColumnDef):
+                if column.name not in have:
+                    kind = column.args["kind"].sql(dialect="postgres")
+                    con._con.cursor().execute(f"ALTER TABLE {match.group(1)} ADD COLUMN {column.name} {kind}")
+        names = [m.group(1) for v in views for m in _VIEW_RE.finditer(v)]
+        for name in reversed(names):
+            con._con.cursor().execute(f"DROP VIEW IF EXISTS {name} CASCADE")
+        for view in views:
+            for statement in split_statements(view):
+                con._con.cursor().execute(statement.replace("\x00pct\x00", "%"))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
