@@ -18,20 +18,32 @@ SCHEMA_LOCK = 0x6276_5F73  # "bv_s": one advisory lock id for DDL
 _PCT = "\x00pct\x00"
 
 
-@functools.lru_cache(maxsize=512)
-def to_postgres(sql: str) -> str:
-    """DuckDB-dialect SQL (one or more statements) as PostgreSQL with psycopg2 placeholders."""
-    import sqlglot
+def _group_by_all(tree):
+    """DuckDB's GROUP BY ALL as Postgres ordinals: every projection that holds no aggregate."""
+    from sqlglot import exp
 
-    protected = sql.replace("%", _PCT)  # literal percent signs (LIKE '%') must reach psycopg2 as '%%'
-    statements = sqlglot.transpile(protected, read="duckdb", write="postgres")
-    return ";\n".join(s.replace(_PCT, "%%") for s in statements if s.strip())
+    for select in tree.find_all(exp.Select):
+        group = select.args.get("group")
+        if group is None or not group.args.get("all"):
+            continue
+        ordinals = [exp.Literal.number(i + 1) for i, e in enumerate(select.expressions) if not e.find(exp.AggFunc)]
+        select.set("group", exp.Group(expressions=ordinals))
+    return tree
 
 
 def split_statements(sql: str) -> list[str]:
+    """DuckDB-dialect SQL as PostgreSQL statements; literal percent signs are left as a marker (see to_postgres)."""
     import sqlglot
 
-    return [s for s in sqlglot.transpile(sql.replace("%", _PCT), read="duckdb", write="postgres") if s.strip()]
+    trees = sqlglot.parse(sql.replace("%", _PCT), read="duckdb")
+    return [t for t in (_group_by_all(tree).sql(dialect="postgres") for tree in trees if tree is not None) if t.strip()]
+
+
+@functools.lru_cache(maxsize=512)
+def to_postgres(sql: str) -> str:
+    """DuckDB-dialect SQL (one or more statements) as PostgreSQL with psycopg2 placeholders (`?` -> `%s`, a literal
+    `%` -> `%%`)."""
+    return ";\n".join(s.replace(_PCT, "%%") for s in split_statements(sql))
 
 
 def lock_id(*parts: Any) -> int:

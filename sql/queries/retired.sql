@@ -11,7 +11,7 @@ SELECT g.kind, g.name, g.retired_at, e.variant, e.sim, 'sim',
 FROM sim_episodes e JOIN gone g ON (g.kind = 'variant' AND g.name = e.variant) OR (g.kind = 'sim' AND g.name = e.sim)
 WHERE e.canonical GROUP BY ALL
 UNION ALL
-SELECT 'item', s.task, NULL, s.variant, s.task, 'pack', count(*)::BIGINT,
+SELECT 'item', s.task, CAST(NULL AS TIMESTAMP), s.variant, s.task, 'pack', count(*)::BIGINT,
        count(*) FILTER (WHERE s.passed AND s.failure_mode IS NULL)::BIGINT
 FROM samples s
 WHERE s.canonical
