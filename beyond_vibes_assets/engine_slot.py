@@ -24,8 +24,10 @@ def engine_slot(context: dg.AssetExecutionContext, holder: str, pool: str = ENGI
     if not storage.supports_global_concurrency_limits:  # in-memory instances (tests): nothing to share
         yield
         return
-    if context.instance.get_concurrency_config().pool_config.default_pool_limit is not None:
-        storage.initialize_concurrency_limit_to_default(pool)  # a no-op where the pool has its own limit
+    if (context.instance.get_concurrency_config().pool_config.default_pool_limit is not None
+            and pool not in storage.get_concurrency_keys()):
+        # only where the pool has no limit yet: on Postgres, initializing an existing pool violates its unique key
+        storage.initialize_concurrency_limit_to_default(pool)
     run_id, key = context.run_id, f"{context.asset_key.to_user_string()}[{holder}]"
     waited = 0.0
     while True:
