@@ -33,8 +33,12 @@ def _group_by_all(tree):
 
 def split_statements(sql: str) -> list[str]:
     """DuckDB-dialect SQL as PostgreSQL statements; literal percent signs are left as a marker (see to_postgres)."""
+    import logging
+
     import sqlglot
 
+    # "PostgreSQL does not support IGNORE NULLS" for any_value: Postgres' any_value skips NULLs anyway
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     trees = sqlglot.parse(sql.replace("%", _PCT), read="duckdb")
     return [t for t in (_group_by_all(tree).sql(dialect="postgres") for tree in trees if tree is not None) if t.strip()]
 
