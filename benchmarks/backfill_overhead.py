@@ -20,17 +20,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from tests.servers import DagsterServices  # noqa: E402 - after the path insert
 
 ANSWERED = [f"bench_{c}" for c in "abcde"]
 NEW = "bench_new"
@@ -50,85 +47,6 @@ def write_packs(root: Path, new_items: int, new_tokens: int) -> None:
                      "check": {"answer": n + 2 + i}} for i in range(4)], 16)
     pack(NEW, [{"id": f"s{i}", "prompt": f"Explain step by step how to compute {i + 11} * {i + 7}, then give the result.",
                 "check": {"answer": (i + 11) * (i + 7)}} for i in range(new_items)], new_tokens)
-
-
-class Dagster:
-    """dagster-webserver + dagster-daemon as separate processes on 127.0.0.1, stopped on exit."""
-
-    def __init__(self, env: dict[str, str], home: Path):
-        from resources.llama_server import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/graphql"
-        bin_dir = Path(sys.executable).parent
-        workspace = ["-w", str(REPO / "workspace.yaml")]
-        logs = home / "bench-logs"
-        logs.mkdir(exist_ok=True)
-        self.procs = [
-            subprocess.Popen([str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port), *workspace],
-                             env=env, cwd=REPO, stdout=open(logs / "webserver.log", "wb"), stderr=subprocess.STDOUT,
-                             process_group=0),
-            subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", *workspace], env=env, cwd=REPO,
-                             stdout=open(logs / "daemon.log", "wb"), stderr=subprocess.STDOUT, process_group=0),
-        ]
-
-    def gql(self, query: str, variables: dict | None = None) -> dict:
-        response = httpx.post(self.url, json={"query": query, "variables": variables or {}}, timeout=120)
-        response.raise_for_status()
-        body = response.json()
-        if body.get("errors"):
-            raise RuntimeError(body["errors"])
-        return body["data"]
-
-    def wait_ready(self, timeout_s: float = 180) -> None:
-        deadline = time.monotonic() + timeout_s
-        query = '{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }'
-        while time.monotonic() < deadline:
-            try:
-                entries = self.gql(query)["workspaceOrError"]["locationEntries"]
-                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
-                    return
-            except (httpx.HTTPError, RuntimeError, KeyError, TypeError):
-                pass
-            time.sleep(1)
-        raise RuntimeError("dagster-webserver did not load the code location in time")
-
-    def stop_sensors(self) -> None:
-        data = self.gql('{ sensorsOrError(repositorySelector: {repositoryLocationName: "beyond_vibes", '
-                        'repositoryName: "__repository__"}) { ... on Sensors { results { id name } } } }')
-        for sensor in data["sensorsOrError"]["results"]:
-            self.gql('mutation($id: String) { stopSensor(id: $id) { __typename } }', {"id": sensor["id"]})
-
-    def backfill(self, partitions: list[str], timeout_s: float = 1800) -> dict:
-        launched = time.time()
-        data = self.gql("""mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
-            __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-                        {"params": {"assetSelection": [{"path": ["pack_results"]}], "partitionNames": partitions}})
-        result = data["launchPartitionBackfill"]
-        if result["__typename"] != "LaunchBackfillSuccess":
-            raise RuntimeError(result)
-        backfill_id = result["backfillId"]
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            state = self.gql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
-                ... on PartitionBackfill { status runs(limit: 1000) { id status startTime endTime } } } }""",
-                             {"id": backfill_id})["partitionBackfillOrError"]
-            if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"):
-                runs = state["runs"]
-                return {"status": state["status"], "runs": runs, "launch_to_done_s": time.time() - launched,
-                        "run_span_s": max(r["endTime"] for r in runs) - min(r["startTime"] for r in runs)}
-            time.sleep(1)
-        raise RuntimeError(f"backfill {backfill_id} did not finish in {timeout_s}s")
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def model_call_seconds(instance, keys: list[str]) -> tuple[float, int]:
@@ -176,7 +94,7 @@ def main() -> int:
     answered = [str(dg.MultiPartitionKey({"variant": v, "task": t})) for v in variants for t in ANSWERED]
     new = [str(dg.MultiPartitionKey({"variant": v, "task": NEW})) for v in variants]
 
-    dagster = Dagster(env, home)
+    dagster = DagsterServices(env, home)
     try:
         dagster.wait_ready()
         dagster.stop_sensors()

@@ -116,6 +116,12 @@ class EngineStartError(RuntimeError):
     pass
 
 
+def _now() -> str:
+    from datetime import datetime
+
+    return datetime.now().isoformat(timespec="milliseconds")
+
+
 class LlamaServerResource(dg.ConfigurableResource):
     """Serves one GGUF with one engine config for the duration of a `with` block."""
 
@@ -131,7 +137,7 @@ class LlamaServerResource(dg.ConfigurableResource):
                 port = free_port(self.host)
                 command = [binary, "--model", str(model_path), "--host", self.host, "--port", str(port),
                            "--alias", alias, "--metrics", "--no-webui", *args, *(extra_args or [])]
-                log.write(f"\n# {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(command)}\n".encode())
+                log.write(f"\n# {_now()} {' '.join(command)}\n".encode())
                 log.flush()
                 offset = log_path.stat().st_size
                 started = time.perf_counter()
@@ -152,6 +158,8 @@ class LlamaServerResource(dg.ConfigurableResource):
                     return
                 finally:
                     stop_process(process)
+                    log.write(f"\n## {_now()} stopped pid {process.pid}\n".encode())  # the server's lifetime, for audits
+                    log.flush()
 
     def _wait_healthy(self, process: subprocess.Popen, base: str, log_path: Path) -> None:
         deadline = time.monotonic() + self.startup_timeout_s

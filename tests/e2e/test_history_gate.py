@@ -76,11 +76,11 @@ def test_history_sigma_rule_gate_and_report_in_a_browser(smol_env, capsys):
 
 
 def test_a_run_under_cpu_contention_is_flagged_in_the_check_and_the_report(smol_env):
-    env = smol_env(packs={"echo": (ECHO[:4], {"verifier": "regex", "max_tokens": 16})})
+    env = smol_env(packs={"echo": (ECHO[:2], {"verifier": "regex", "max_tokens": 12})})
     inst, wh = env.instance, WarehouseResource()
     assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["pack_definition"], "echo", instance=inst)
-    spinners = busy_loops(6)  # 3x the cores of CI, not children of this process: another user's job
+    spinners = busy_loops(4)  # 2x the cores of CI, not children of this process: another user's job
     patient = {"ops": {"pack_results": {"config": {"timeout_s": 300}}}}  # slowed, not timed out: speed is measured
     try:
         materialize(["pack_results"], mk("echo"), run_config=patient, instance=inst)
