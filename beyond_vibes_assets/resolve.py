@@ -82,6 +82,14 @@ class ResolvedVariant:
         variant = self.variant
         if self.build is None or self.weights is None or variant.engine is None:
             raise ValueError(f"{self.key} is not a local variant; nothing to serve")
+        if variant.engine.url:  # someone else's server: check what it serves, start nothing
+            from .engine.remote import check_served_model, remote_props
+
+            url = variant.engine.url.rstrip("/")
+            props = remote_props(url)
+            log(check_served_model(props, self.weights, self.key, url))
+            yield RunningServer(url, 0, None, subdir("logs", self.key) / f"{log_name}.log", 0.0, props, [])
+            return
         path = local_copy(store, self.weights)
         args = variant.engine.server_args() + template_args(variant, self.config_file.parent)
         log_path = subdir("logs", self.key) / f"{log_name}.log"
@@ -147,6 +155,10 @@ def engine_build_for(variant: Variant, log: Log) -> BuildInfo | None:
     """The cached llama.cpp build of the variant's engine (built on first use); None for API models."""
     if variant.is_api or variant.engine is None:
         return None
+    if variant.engine.url:
+        from .engine.remote import remote_build
+
+        return remote_build(variant.engine.url)
     return ensure_build(variant.engine, log=log)
 
 

@@ -44,12 +44,15 @@ def die_with_parent(command: list[str]) -> list[str]:
 class RssSampler:
     """Peak resident memory of a process, sampled in a thread while it serves."""
 
-    def __init__(self, pid: int, interval_s: float = 0.05):
-        self.pid, self.interval_s, self.peak = pid, interval_s, 0
+    def __init__(self, pid: int | None, interval_s: float = 0.05):
+        self.pid, self.interval_s = pid, interval_s
+        self.peak: int | None = 0 if pid is not None else None  # a remote server's memory is not ours to see
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        if self.pid is None:
+            return
         try:
             proc = psutil.Process(self.pid)
             while not self._stop.is_set():
@@ -71,15 +74,15 @@ class RssSampler:
 class RunningServer:
     base_url: str
     port: int
-    process: subprocess.Popen
+    process: subprocess.Popen | None  # None: a remote server someone else runs
     log_path: Path
     load_time_s: float
     props: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     @property
     def slots(self) -> int:
@@ -90,12 +93,19 @@ class RunningServer:
         return f"{self.base_url}/v1"
 
     def rss_bytes(self) -> int:
+        if self.pid is None:  # a remote server: not measurable from here
+            return 0
         try:
             return psutil.Process(self.pid).memory_info().rss
         except psutil.Error:
             return 0
 
     def alive(self) -> bool:
+        if self.process is None:  # a remote server: alive while it answers
+            try:
+                return httpx.get(f"{self.base_url}/health", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                return False
         return self.process.poll() is None
 
 

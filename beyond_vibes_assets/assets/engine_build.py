@@ -55,11 +55,15 @@ def verify_build(info: BuildInfo, server: LlamaServerResource, log) -> dict:
 )
 def engine_build(context: dg.AssetExecutionContext, catalog: CatalogResource,
                  llama_server: LlamaServerResource) -> dg.MaterializeResult:
-    info = engine_build_for(catalog.variant(context.partition_key), context.log.info)
+    info = engine_build_for(catalog.variant(context.partition_key), context.log.info)  # remote: reads /props
     if info is None:
         return dg.MaterializeResult(metadata={"skipped": "API model: no engine build"},
                                     data_version=dg.DataVersion("api"))
-    verified = verify_build(info, llama_server, context.log.info)
+    variant = catalog.variant(context.partition_key)
+    if variant.engine and variant.engine.url:  # a remote server: its /props is the record; nothing to build
+        verified = {"remote": info.source, "server_props_build": info.server_version}
+    else:
+        verified = verify_build(info, llama_server, context.log.info)
     return dg.MaterializeResult(
         metadata={
             "build_key": info.key, "llama_cpp_version": info.server_version, "commit": info.commit,

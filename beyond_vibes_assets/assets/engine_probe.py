@@ -85,12 +85,12 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
             speed = P.run(P.speed_run(srv.openai_base, config.prompt_tokens, config.gen_tokens, config.speed_repeats))
             determinism = P.run(P.determinism_run(srv.openai_base))
         load_time, props, slots = srv.load_time_s, srv.props, srv.slots
-        model_path = srv.command[srv.command.index("--model") + 1]
+        model_path = srv.command[srv.command.index("--model") + 1] if "--model" in srv.command else None
     bench = {"skipped": "disabled or no llama-bench"}
-    if config.llama_bench and build.tool("llama-bench"):
+    if config.llama_bench and build.tool("llama-bench") and model_path:
         bench = P.run_llama_bench(build.tools["llama-bench"], model_path, threads)
     ppl = {"skipped": "disabled or no llama-perplexity"}
-    if config.perplexity_chunks and build.tool("llama-perplexity"):
+    if config.perplexity_chunks and build.tool("llama-perplexity") and model_path:
         ppl = P.run_perplexity(build.tools["llama-perplexity"], model_path, threads, chunks=config.perplexity_chunks)
     ok, reason = determinism_verdict(previous, determinism["hash"], weights.sha256, build.key)
     g = gpu.sample
@@ -119,7 +119,7 @@ def engine_probe(context: dg.AssetExecutionContext, config: ProbeConfig, catalog
         agreement = round(speed["client_decode_tps"] / speed["server_predicted_tps"], 4)
     yield dg.MaterializeResult(
         metadata={
-            "load_time_s": record["load_time_s"], "peak_rss_mb": round(rss.peak / 1e6, 1),
+            "load_time_s": record["load_time_s"], "peak_rss_mb": round(rss.peak / 1e6, 1) if rss.peak is not None else None,
             "gpu": g.name or g.reason, "ttft_s": speed["ttft_s"],
             "server_prompt_tps": speed["server_prompt_tps"], "server_predicted_tps": speed["server_predicted_tps"],
             "client_decode_tps": speed["client_decode_tps"], "client_over_server_decode": agreement,

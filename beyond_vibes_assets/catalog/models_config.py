@@ -56,6 +56,8 @@ class EngineConfig(_Strict):
     name: str
     description: str = ""
     binary: str | None = None  # a llama-server the user already has; otherwise `build` is used
+    url: str | None = Field(default=None, pattern=r"^https?://",
+                            description="a llama-server someone else runs (e.g. a GPU box): nothing is built or started")
     build: EngineBuild = Field(default_factory=EngineBuild)
     threads: int | None = Field(default=None, ge=1)
     batch_size: int | None = Field(default=None, ge=1)
