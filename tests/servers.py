@@ -138,23 +138,34 @@ class DagsterServices:
         for sensor in data["sensorsOrError"]["results"]:
             self.gql('mutation($id: String) { stopSensor(id: $id) { __typename } }', {"id": sensor["id"]})
 
-    def backfill(self, partitions: list[str], timeout_s: float = 1800, asset: str = "pack_results") -> dict:
-        launched = time.time()
+    def launch_backfill(self, partitions: list[str], asset: str = "pack_results") -> str:
+        """Launch a backfill the way the UI does; returns its id."""
         data = self.gql("""mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
             __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
                         {"params": {"assetSelection": [{"path": [asset]}], "partitionNames": partitions}})
         result = data["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
             raise RuntimeError(result)
-        backfill_id = result["backfillId"]
+        return result["backfillId"]
+
+    def backfill_runs(self, backfill_id: str) -> tuple[str, list[dict]]:
+        state = self.gql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+            ... on PartitionBackfill { status runs(limit: 1000) { id status startTime endTime } } } }""",
+                         {"id": backfill_id})["partitionBackfillOrError"]
+        return state["status"], state["runs"]
+
+    def cancel_backfill(self, backfill_id: str) -> None:
+        self.gql('mutation($id: String!) { cancelPartitionBackfill(backfillId: $id) { __typename } }', {"id": backfill_id})
+
+    def backfill(self, partitions: list[str], timeout_s: float = 1800, asset: str = "pack_results") -> dict:
+        """Launch a backfill and wait for it to finish: its status, runs, launch-to-done and run-span seconds."""
+        launched = time.time()
+        backfill_id = self.launch_backfill(partitions, asset)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            state = self.gql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
-                ... on PartitionBackfill { status runs(limit: 1000) { id status startTime endTime } } } }""",
-                             {"id": backfill_id})["partitionBackfillOrError"]
-            if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"):
-                runs = state["runs"]
-                return {"status": state["status"], "runs": runs, "launch_to_done_s": time.time() - launched,
+            status, runs = self.backfill_runs(backfill_id)
+            if status in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"):
+                return {"status": status, "runs": runs, "launch_to_done_s": time.time() - launched,
                         "run_span_s": max(r["endTime"] for r in runs) - min(r["startTime"] for r in runs)}
             time.sleep(1)
         raise RuntimeError(f"backfill {backfill_id} did not finish in {timeout_s}s")
