@@ -9,12 +9,22 @@ declaring the pool for the whole step. engine_probe, which always serves, declar
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 from collections.abc import Iterator
 
 import dagster as dg
 
 ENGINE_POOL = "engine"
+
+
+def _holds(storage, pool: str, run_id: str, key: str) -> bool:
+    """Whether the slot row really holds this step, within the pool's limit. Dagster's Postgres claim selects a free
+    slot row `FOR UPDATE SKIP LOCKED` and then updates it by id; two runs waking on the same freed slot can both be
+    told "claimed" while the row keeps only the last writer. tests/e2e/test_team.py caught two llama-servers at once."""
+    info = storage.get_concurrency_info(pool)
+    mine = any(s.run_id == run_id and s.step_key == key for s in info.claimed_slots)
+    return mine and len(info.claimed_slots) <= info.slot_count
 
 
 @contextlib.contextmanager
@@ -32,8 +42,13 @@ def engine_slot(context: dg.AssetExecutionContext, holder: str, pool: str = ENGI
     waited = 0.0
     while True:
         status = storage.claim_concurrency_slot(pool, run_id, key)
-        if status.is_claimed:
+        if status.is_claimed and _holds(storage, pool, run_id, key):
             break
+        if status.is_claimed:  # lost a race for the same slot row (seen on Postgres): let go, try again shortly
+            storage.free_concurrency_slot_for_step(run_id, key)
+            context.log.info(f"'{pool}' slot for {holder} was taken at the same moment by another run; retrying")
+            time.sleep(random.uniform(0.2, 1.0))
+            continue
         if waited == 0.0:
             context.log.info(f"waiting for a free '{pool}' pool slot to serve {holder}")
         pause = status.sleep_interval or 1.0
