@@ -15,7 +15,7 @@ from typing import Any, Literal
 from ..catalog.rubrics import Rubric
 from ..scoring.agreement import agreement
 from .labels import Label
-from .program import EVIDENCE_CHARS, Verdict, criterion_text, judge_context, judge_once, new_program
+from .program import EVIDENCE_CHARS, criterion_text, judge_context, judge_once, new_program
 from .view import judge_view
 
 Optimizer = Literal["bootstrap", "simba", "mipro"]
@@ -34,10 +34,6 @@ class Agreement:
     @property
     def coverage(self) -> float:
         return self.scored / self.n if self.n else 0.0
-
-    def kappa(self) -> float | None:
-        value = self.figures.get("kappa")
-        return None if value is None or value != value else value
 
     def to_dict(self) -> dict[str, Any]:
         figures = {k: (None if isinstance(v, float) and v != v else v) for k, v in self.figures.items()}  # NaN -> None
@@ -60,21 +56,33 @@ def examples(rubric: Rubric, labels: list[Label], budget: int = EVIDENCE_CHARS) 
     return out
 
 
-def measure(program: Any, lm: Any, held_out: list[Any], on_call: Callable[[], None] | None = None) -> Agreement:
-    """Run the program on every held-out example; agreement over the ones it scored."""
+def tally(held_out: list[Any], ask: Callable[[Any], dict[str, Any]]) -> Agreement:
+    """Ask a judge (any backend: a verdict dict with score or failure_mode) about every held-out example; agreement
+    over the ones it scored, failures counted apart."""
     human, judged, failures, verdicts = [], [], {}, []
     for ex in held_out:
-        verdict: Verdict = judge_once(program, lm, ex.criterion, ex.evidence)
-        if on_call:
-            on_call()
-        verdicts.append({"label_id": ex.label_id, "human": ex.score, **verdict.to_dict()})
-        if verdict.score is None:
-            failures[verdict.failure_mode or "unparseable"] = failures.get(verdict.failure_mode or "unparseable", 0) + 1
+        verdict = ask(ex)
+        verdicts.append({"label_id": ex.label_id, "human": ex.score, **verdict})
+        if verdict["score"] is None:
+            mode = verdict["failure_mode"] or "unparseable"
+            failures[mode] = failures.get(mode, 0) + 1
             continue
         human.append(ex.score)
-        judged.append(verdict.score)
+        judged.append(verdict["score"])
     figures = agreement(human, judged) if human else {}
     return Agreement(len(held_out), len(human), failures, figures, verdicts)
+
+
+def measure(program: Any, lm: Any, held_out: list[Any], on_call: Callable[[], None] | None = None) -> Agreement:
+    """Run the DSPy program on every held-out example; agreement over the ones it scored."""
+
+    def ask(ex: Any) -> dict[str, Any]:
+        verdict = judge_once(program, lm, ex.criterion, ex.evidence).to_dict()
+        if on_call:
+            on_call()
+        return verdict
+
+    return tally(held_out, ask)
 
 
 def _metric(example: Any, prediction: Any, trace: Any = None) -> bool:

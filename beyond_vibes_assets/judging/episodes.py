@@ -22,7 +22,6 @@ from ..catalog.rubrics import Criterion, Rubric, rubrics_for
 from ..engine_slot import engine_slot
 from ..runner import progress as progress_hooks
 from . import calls as call_cache
-from . import store as program_store
 from .judges import ResolvedJudge, resolve_judges
 from .program import criterion_text, judge_once, load_program
 from .view import judge_view, sample_from_record

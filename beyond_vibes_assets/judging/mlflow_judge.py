@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog.rubrics import Rubric
-from ..scoring.agreement import agreement
-from .compile import Agreement
+from .compile import Agreement, tally
 from .program import INSTRUCTIONS, MAX_TOKENS
 
 TEMPLATE = INSTRUCTIONS + "\n\nCriterion and its scale:\n{{ inputs }}\n\nEvidence:\n{{ outputs }}"
@@ -65,15 +64,6 @@ def verdict(judge: Any, criterion: str, evidence: str) -> dict[str, Any]:
 
 def mlflow_agreement(rubric: Rubric, held_out: list[Any], alias: str, base_url: str) -> Agreement:
     """Agreement of MLflow's make_judge on the held-out examples (same evidence as the DSPy judge saw)."""
-    human, judged, failures, verdicts = [], [], {}, []
     with _placeholder_key():
         judge = mlflow_judge(rubric, alias, base_url)
-        for ex in held_out:
-            v = verdict(judge, ex.criterion, ex.evidence)
-            verdicts.append({"label_id": ex.label_id, "human": ex.score, **v})
-            if v["score"] is None:
-                failures[v["failure_mode"]] = failures.get(v["failure_mode"], 0) + 1
-                continue
-            human.append(ex.score)
-            judged.append(v["score"])
-    return Agreement(len(held_out), len(human), failures, agreement(human, judged) if human else {}, verdicts)
+        return tally(held_out, lambda ex: verdict(judge, ex.criterion, ex.evidence))
