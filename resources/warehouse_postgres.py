@@ -90,6 +90,11 @@ class PgConnection:
         with self._con.cursor() as cur:
             execute_batch(cur, to_postgres(sql), rows, page_size=500)
 
+    def run_ddl(self, statement: str) -> None:
+        """One already-Postgres statement with no parameters (DDL from split_statements): no transpiling, no `%s`."""
+        with self._con.cursor() as cur:
+            cur.execute(statement.replace("\x00pct\x00", "%"))
+
     def close(self) -> None:
         self._con.close()
 
@@ -116,7 +121,7 @@ def ensure_schema(con: PgConnection, tables: list[str], views: list[str]) -> Non
         con.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
         for ddl in tables:
             for statement in split_statements(ddl):
-                con._con.cursor().execute(statement.replace("\x00pct\x00", "%"))
+                con.run_ddl(statement)
             match = _CREATE_RE.search(ddl)
             if not match:
                 continue
@@ -125,13 +130,13 @@ def ensure_schema(con: PgConnection, tables: list[str], views: list[str]) -> Non
             for column in create.find_all(exp.ColumnDef):
                 if column.name not in have:
                     kind = column.args["kind"].sql(dialect="postgres")
-                    con._con.cursor().execute(f"ALTER TABLE {match.group(1)} ADD COLUMN {column.name} {kind}")
+                    con.run_ddl(f"ALTER TABLE {match.group(1)} ADD COLUMN {column.name} {kind}")
         names = [m.group(1) for v in views for m in _VIEW_RE.finditer(v)]
         for name in reversed(names):
-            con._con.cursor().execute(f"DROP VIEW IF EXISTS {name} CASCADE")
+            con.run_ddl(f"DROP VIEW IF EXISTS {name} CASCADE")
         for view in views:
             for statement in split_statements(view):
-                con._con.cursor().execute(statement.replace("\x00pct\x00", "%"))
+                con.run_ddl(statement)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

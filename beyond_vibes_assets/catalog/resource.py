@@ -78,36 +78,22 @@ class CatalogResource(dg.ConfigurableResource):
         return self.judges_root() / "labels" / f"{rubric}.jsonl"
 
     def all_rubrics(self) -> dict[str, Rubric]:
-        self._loaded()
-        return dict(self._rubrics)
+        return dict(self._parsed("rubrics")[0])
 
     def rubric_names(self) -> list[str]:
-        self._loaded()
-        return sorted({*self._rubrics, *self._broken_rubrics})
+        return self._names("rubrics")
 
     def rubric(self, name: str) -> Rubric:
-        self._loaded()
-        if name in self._broken_rubrics:
-            raise self._broken_rubrics[name]
-        if name not in self._rubrics:
-            raise KeyError(f"no rubric {name!r} under {self.judges_root()}")
-        return self._rubrics[name]
+        return self._entry("rubrics", name, f"no rubric {name!r} under {self.judges_root()}")
 
     def all_sims(self) -> dict[str, Sim]:
-        self._loaded()
-        return dict(self._sims)
+        return dict(self._parsed("sims")[0])
 
     def sim_names(self) -> list[str]:
-        self._loaded()
-        return sorted({*self._sims, *self._broken_sims})
+        return self._names("sims")
 
     def sim(self, name: str) -> Sim:
-        self._loaded()
-        if name in self._broken_sims:
-            raise self._broken_sims[name]
-        if name not in self._sims:
-            raise KeyError(f"no sim {name!r} under {self.sims_root()}")
-        return self._sims[name]
+        return self._entry("sims", name, f"no sim {name!r} under {self.sims_root()}")
 
     def catalog(self) -> Catalog:
         self._loaded()
@@ -128,20 +114,33 @@ class CatalogResource(dg.ConfigurableResource):
 
     def all_packs(self) -> dict[str, Pack]:
         """Valid packs only; `pack_names()` includes broken ones (they still are task partitions)."""
-        self._loaded()
-        return dict(self._packs or {})
+        return dict(self._parsed("packs")[0])
 
     def pack_names(self) -> list[str]:
-        self._loaded()
-        return sorted({*(self._packs or {}), *self._broken_packs})
+        return self._names("packs")
 
     def pack(self, name: str) -> Pack:
+        return self._entry("packs", name,
+                           f"no pack {name!r} under {self.packs_root()}; run `beyond-vibes sync` after adding one")
+
+    def _parsed(self, kind: str) -> tuple[dict, dict[str, ConfigError]]:
+        """(valid, broken) entries of one folder ('packs', 'sims', 'rubrics'), parsed once per run."""
         self._loaded()
-        if name in self._broken_packs:
-            raise self._broken_packs[name]
-        if name not in (self._packs or {}):
-            raise KeyError(f"no pack {name!r} under {self.packs_root()}; run `beyond-vibes sync` after adding one")
-        return self._packs[name]  # type: ignore[index]
+        return getattr(self, f"_{kind}") or {}, getattr(self, f"_broken_{kind}")
+
+    def _names(self, kind: str) -> list[str]:
+        """Valid and broken entries alike: a broken one still is a partition, and fails only there."""
+        good, broken = self._parsed(kind)
+        return sorted({*good, *broken})
+
+    def _entry(self, kind: str, name: str, missing: str):
+        """A broken entry raises its own problems; an unknown name raises KeyError saying what to do."""
+        good, broken = self._parsed(kind)
+        if name in broken:
+            raise broken[name]
+        if name not in good:
+            raise KeyError(missing)
+        return good[name]
 
     def problems(self) -> list[Problem]:
         """Every problem in models.yaml, every pack and every sim, for `validate`."""
