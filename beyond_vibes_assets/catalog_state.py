@@ -7,7 +7,8 @@ edited out of a pack stops counting while its stored answer stays.
 
 Recorded by every asset that writes or reads results (pack_results, sim_episodes, curated_dataset, report),
 from the catalog as that run parsed it; an unreadable models.yaml leaves the variant list as last recorded
-rather than retiring every variant.
+rather than retiring every variant. A state equal to the recorded one is not written again (`recorded_at` is the
+time of the last change), so the many runs of a backfill do not queue on the warehouse for nothing.
 """
 
 from __future__ import annotations
@@ -91,15 +92,33 @@ def plan_members(previous: Iterable[Mapping[str, Any]], current: CatalogSnapshot
 
 def record_catalog_state(warehouse: Any, catalog: Any, now: datetime | None = None) -> CatalogSnapshot:
     """Write the catalog's current state into `catalog_members` / `catalog_items` (one transaction)."""
-    current = snapshot(catalog)
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    with warehouse.session():  # three reads and, when something changed, one write: one connection
+        return _record(warehouse, snapshot(catalog), now or datetime.now(timezone.utc).replace(tzinfo=None))
+
+
+def _record(warehouse: Any, current: CatalogSnapshot, now: datetime) -> CatalogSnapshot:
     previous = warehouse.query("SELECT * FROM catalog_members")
     seen = [(r["kind"], r["name"]) for r in warehouse.query(read_sql("queries/result_members.sql"))]
     members = plan_members(previous, current, seen, now)
     items = dict(current.items)
-    for row in warehouse.query(read_sql("queries/catalog_items_by_task.sql")):
-        if ("pack", row["task"]) in current.members and row["task"] not in items:
-            items[row["task"]] = row["ids"]  # a pack broken now keeps the items it last had
+    stored_items = {row["task"]: row["ids"] for row in warehouse.query(read_sql("queries/catalog_items_by_task.sql"))}
+    for task, ids in stored_items.items():
+        if ("pack", task) in current.members and task not in items:
+            items[task] = ids  # a pack broken now keeps the items it last had
+    if unchanged(previous, members, stored_items, items):
+        return current  # the common case (every run records the state): nothing to write
     item_rows = [{"task": task, "sample_id": sid} for task, ids in sorted(items.items()) for sid in ids]
     warehouse.replace_partitions([("catalog_members", {}, members), ("catalog_items", {}, item_rows)])
     return current
+
+
+def unchanged(previous: Iterable[Mapping[str, Any]], members: list[dict[str, Any]],
+              stored_items: Mapping[str, list[str]], items: Mapping[str, list[str]]) -> bool:
+    """Whether the planned state equals the recorded one, apart from `recorded_at` (pure)."""
+    def state(rows: Iterable[Mapping[str, Any]]) -> list[tuple]:
+        return sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "recorded_at")) for r in rows)
+
+    def by_task(found: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        return {task: sorted(ids) for task, ids in found.items()}
+
+    return state(previous) == state(members) and by_task(stored_items) == by_task(items)

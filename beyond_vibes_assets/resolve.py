@@ -181,10 +181,12 @@ def measured_speed(warehouse: WarehouseResource | None, variant_key: str) -> Mea
 
 
 def resolve_variant(catalog: CatalogResource, variant_key: str, *, log: Log, store: ObjectStoreResource | None = None,
-                    warehouse: WarehouseResource | None = None) -> ResolvedVariant:
+                    warehouse: WarehouseResource | None = None, speed: MeasuredSpeed | None = None) -> ResolvedVariant:
     """Everything a run needs about one variant, looked up once. Without `store`, weights are not looked up
-    (engine_build, model_weights); without `warehouse`, no measured speed (engine_probe measures it)."""
+    (engine_build, model_weights); without `warehouse`, no measured speed (engine_probe measures it) unless the
+    caller looked it up already (`speed`, read with others on one connection)."""
     variant = catalog.variant(variant_key)
     build = engine_build_for(variant, log)
     weights = stored_weights(variant, store) if store is not None else None
-    return ResolvedVariant(variant, build, weights, measured_speed(warehouse, variant_key), catalog.config_file())
+    return ResolvedVariant(variant, build, weights, speed if speed is not None else measured_speed(warehouse, variant_key),
+                           catalog.config_file())

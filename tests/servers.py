@@ -148,6 +148,38 @@ class DagsterServices:
             raise RuntimeError(result)
         return result["backfillId"]
 
+    def launch_run(self, asset: str, partition: str, dimensions: dict[str, str] | None = None) -> str:
+        """Materialize one partition the way the UI's Materialize button does (through the run queue); its run id."""
+        tags = [{"key": "dagster/partition", "value": partition}]
+        tags += [{"key": f"dagster/partition/{dim}", "value": value} for dim, value in (dimensions or {}).items()]
+        data = self.gql("""mutation($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
+            ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+            ... on InvalidSubsetError { message } ... on RunConfigValidationInvalid { errors { message } } } }""",
+                        {"params": {"selector": {"repositoryLocationName": "beyond_vibes", "repositoryName": "__repository__",
+                                                 "jobName": "__ASSET_JOB", "assetSelection": [{"path": [asset]}]},
+                                    "executionMetadata": {"tags": tags}}})["launchRun"]
+        if data["__typename"] != "LaunchRunSuccess":
+            raise RuntimeError(data)
+        return data["run"]["runId"]
+
+    def terminate_run(self, run_id: str) -> str:
+        data = self.gql("""mutation($id: String!) { terminateRun(runId: $id) { __typename
+            ... on TerminateRunFailure { message } ... on PythonError { message } } }""", {"id": run_id})
+        return data["terminateRun"]["__typename"]
+
+    def run_status(self, run_id: str) -> str:
+        return self.gql('query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }',
+                        {"id": run_id})["runOrError"]["status"]
+
+    def wait_run(self, run_id: str, done: tuple[str, ...] = ("SUCCESS", "FAILURE", "CANCELED"),
+                 timeout_s: float = 300) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if (status := self.run_status(run_id)) in done:
+                return status
+            time.sleep(0.5)
+        raise RuntimeError(f"run {run_id} not in {done} after {timeout_s}s (now {self.run_status(run_id)})")
+
     def backfill_runs(self, backfill_id: str) -> tuple[str, list[dict]]:
         state = self.gql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
             ... on PartitionBackfill { status runs(limit: 1000) { id status startTime endTime } } } }""",

@@ -33,7 +33,7 @@ from ..engine_slot import engine_slot
 from ..history import load_at_start, pack_history_row
 from ..history_checks import check_specs, history_checks
 from ..partition_events import definition_events, group_by_variant, partition_materialization
-from ..resolve import Endpoint, ResolvedVariant, resolve_variant
+from ..resolve import Endpoint, ResolvedVariant, measured_speed, resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, sampling_with, score_records
 from ..runner.response_store import ResponseStore
@@ -160,54 +160,73 @@ def pack_results(context: dg.AssetExecutionContext, config: PackRunConfig, catal
                  object_store: ObjectStoreResource, llama_server: LlamaServerResource,
                  llm_clients: LLMClientResource, warehouse: WarehouseResource) -> Iterator[Any]:
     """Every partition of the run, variant by variant: each variant is resolved and served once for all its
-    packs. Each partition is materialized as it completes; a failed one fails the run without undoing the others.
+    packs; variants with nothing to send go first, without a server, on one warehouse connection.
+    Each partition is materialized as it completes; a failed one fails the run without undoing the others.
     The `engine` pool is held only while a llama-server serves (engine_slot.py): all-answered partitions never queue."""
     keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
-    record_catalog_state(warehouse, catalog)
+    groups = group_by_variant(keys)
+    with warehouse.session():  # the catalog state and every variant's probe speed: one connection
+        record_catalog_state(warehouse, catalog)
+        speeds = {variant_key: measured_speed(warehouse, variant_key) for variant_key in groups}
     canonical = sampling_from(config) == CANONICAL_SAMPLING
     failed: dict[str, str] = {}
     coverage: dict[str, dict[str, int]] = {}
     scored: list[tuple[str, str]] = []
-    for variant_key, tasks in group_by_variant(keys).items():
-        def fail(task: str, exc: BaseException, _v=variant_key) -> None:
-            failed[f"{task}|{_v}"] = f"{type(exc).__name__}: {exc}"
-            context.log.error(f"{_v} / {task} failed: {type(exc).__name__}: {exc}")
 
+    def fail(variant_key: str, task: str, exc: BaseException) -> None:
+        failed[f"{task}|{variant_key}"] = f"{type(exc).__name__}: {exc}"
+        context.log.error(f"{variant_key} / {task} failed: {type(exc).__name__}: {exc}")
+
+    plans: list[tuple[ResolvedVariant, dict[str, Pack], int]] = []
+    for variant_key, tasks in groups.items():
         packs: dict[str, Pack] = {}
         for task in tasks:
             try:
                 packs[task] = catalog.pack(task)
             except Exception as exc:  # noqa: BLE001 - a broken pack fails only its own partition
-                fail(task, exc)
+                fail(variant_key, task, exc)
         try:
-            resolved = resolve_variant(catalog, variant_key, log=context.log.info, store=object_store, warehouse=warehouse)
-            todo = pending(packs, resolved, llm_clients, config)
+            resolved = resolve_variant(catalog, variant_key, log=context.log.info, store=object_store,
+                                       speed=speeds[variant_key])
+            plans.append((resolved, packs, sum(pending(packs, resolved, llm_clients, config).values())))
         except Exception as exc:  # noqa: BLE001 - one unresolvable variant fails only its partitions
             for task in packs:
-                fail(task, exc)
-            continue
-        needed = any(todo.values())
+                fail(variant_key, task, exc)
+
+    def score_variant(resolved: ResolvedVariant, packs: dict[str, Pack], to_send: int) -> Iterator[Any]:
+        """Every pack of one variant on one endpoint (a server only when something is to be sent)."""
+        needed = to_send > 0
         if needed:
-            context.log.info(f"{variant_key}: {len(packs)} pack(s), {sum(todo.values())} item(s) to send")
-        slot = engine_slot(context, variant_key) if needed and not resolved.is_api else contextlib.nullcontext()
+            context.log.info(f"{resolved.key}: {len(packs)} pack(s), {to_send} item(s) to send")
+        slot = engine_slot(context, resolved.key) if needed and not resolved.is_api else contextlib.nullcontext()
         with slot, resolved.endpoint(llama_server, object_store, "pack_results", context.log.info, needed) as endpoint:
             for name, pack in packs.items():
                 if endpoint.server is not None and not endpoint.server.alive():
-                    fail(name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})"))
+                    fail(resolved.key, name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})"))
                     continue
                 try:
                     stats, rows = execute_pack(pack, resolved, endpoint, llm_clients=llm_clients, warehouse=warehouse,
                                                config=config, run_id=context.run_id,
-                                               progress=_progress(context, f"{variant_key} {name}"))
+                                               progress=_progress(context, f"{resolved.key} {name}"))
                 except Exception as exc:  # noqa: BLE001
-                    fail(name, exc)
+                    fail(resolved.key, name, exc)
                     continue
                 ids = [r["sample_id"] for r in rows]
-                coverage[f"{name}|{variant_key}"] = {"rows": len(ids), "unique": len(set(ids)), "items": len(pack.items)}
-                scored.append((variant_key, name))
-                yield partition_materialization(context, dg.MultiPartitionKey({"variant": variant_key, "task": name}),
+                coverage[f"{name}|{resolved.key}"] = {"rows": len(ids), "unique": len(set(ids)), "items": len(pack.items)}
+                scored.append((resolved.key, name))
+                yield partition_materialization(context, dg.MultiPartitionKey({"variant": resolved.key, "task": name}),
                                                 result_metadata(pack, stats, rows, canonical),
                                                 tags={"beyond_vibes/canonical": str(canonical).lower()})
+
+    # all-answered variants first, on one connection (a burst of short writes, no engine); then those that send,
+    # each on its own connections: a session is never held while a model generates (other runs write meanwhile)
+    with warehouse.session():
+        for plan in plans:
+            if not plan[2]:
+                yield from score_variant(*plan)
+    for plan in plans:
+        if plan[2]:
+            yield from score_variant(*plan)
     complete = all(c["rows"] == c["unique"] == c["items"] for c in coverage.values())
     yield dg.AssetCheckResult(check_name="every_item_once", passed=complete,
                               metadata={"partitions": dg.MetadataValue.json(coverage)})

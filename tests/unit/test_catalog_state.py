@@ -112,3 +112,22 @@ def test_counts_are_integers_and_failed_calls_are_not_wrong_answers(home, tmp_pa
     assert all(types[c] == "BIGINT" for c in ("n", "n_passed", "n_answered", "n_failed_calls", "packs"))
     (lb,) = wh.query("SELECT pass_rate, n, n_answered, n_failed_calls FROM leaderboard")
     assert lb == {"pass_rate": 0.5, "n": 3, "n_answered": 2, "n_failed_calls": 1}
+
+
+def test_an_unchanged_catalog_is_not_written_again(home, tmp_path):
+    """Every run records the state; a backfill's many runs must not each rewrite (and lock) it for nothing."""
+    catalog = setup(tmp_path)
+    wh = WarehouseResource()
+    fill(wh, "alpha~api~openai", "math", [True, False, False, False])
+    record_catalog_state(wh, catalog)
+    first = wh.query("SELECT kind, name, recorded_at FROM catalog_members ORDER BY kind, name")
+    writes = []
+    original = wh.replace_partitions
+    object.__setattr__(wh, "replace_partitions", lambda *a, **k: writes.append(a) or original(*a, **k))
+    record_catalog_state(wh, catalog)
+    assert writes == [] and wh.query("SELECT kind, name, recorded_at FROM catalog_members ORDER BY kind, name") == first
+    make_pack(tmp_path / "packs", "math", ITEMS[1:], verifier="numeric")  # an item edited out: a change
+    catalog.reload()
+    record_catalog_state(wh, catalog)
+    assert len(writes) == 1
+    assert wh.query("SELECT count(*) AS n FROM catalog_items WHERE task = 'math'") == [{"n": 3}]

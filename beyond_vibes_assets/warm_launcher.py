@@ -1,0 +1,183 @@
+"""WarmRunLauncher: Dagster's default launcher, with run workers forked from a warm pool (warm_pool.py).
+
+Why: every run of the default launcher is a new interpreter that imports Dagster and the code location before
+doing anything (~2 CPU-seconds here); Dagster plans a UI backfill of `variant x task` partitions as one run per
+value of the smaller dimension, so a backfill of already-answered partitions was paced by interpreter start-up.
+Configured in `deploy/dagster.yaml` (the local profile):
+
+    run_launcher:
+      module: beyond_vibes_assets.warm_launcher
+      class: WarmRunLauncher
+
+Runs of other code locations, or any run when the pool cannot start, go the default way (the code server).
+The pool is restarted when a Python file of the code location changed since it started, so an edited asset
+never runs as its old self. Termination sends SIGTERM to the worker, as Kubernetes does to a run pod; the worker
+handles it with Dagster's own interrupt handling (the run ends CANCELED).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster._core.launcher import DefaultRunLauncher, LaunchRunContext
+from dagster._serdes import ConfigurableClassData
+
+from .settings import REPO_ROOT
+from .warm_pool import POOL_MARKER
+
+PID_TAG = "beyond_vibes/run_worker_pid"
+CODE_PACKAGES = ("beyond_vibes_assets", "resources", "partitions")
+PRELOAD = ("beyond_vibes_assets.definitions", "pandas", "duckdb")
+
+
+def code_fingerprint(root: Path = REPO_ROOT) -> str:
+    """Paths, sizes and mtimes of the code location's Python files: changes when any of them is edited."""
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+class WarmPool:
+    """The pool process and its pipe. Thread-safe: the daemon may launch from several threads."""
+
+    def __init__(self, python: str, cwd: str, modules: tuple[str, ...]):
+        self.fingerprint = code_fingerprint()
+        self.proc = subprocess.Popen([python, "-m", POOL_MARKER, *modules], cwd=cwd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        ready = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not ready.startswith('{"ready"'):
+            self.close()
+            raise RuntimeError(f"warm pool did not start (exit code {self.proc.poll()})")
+        self._lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self, run_id: str, args_json: str) -> int:
+        with self._lock:
+            self.proc.stdin.write(json.dumps({"run_id": run_id, "args": args_json}) + "\n")  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+            line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise RuntimeError(f"warm pool exited (code {self.proc.poll()})")
+        reply = json.loads(line)
+        if "pid" not in reply:
+            raise RuntimeError(f"warm pool could not fork: {reply.get('error')}")
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        """Stop the pool; the run workers it forked run on to their end."""
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def is_pool_worker(pid: int) -> bool:
+    """Whether pid is still a process forked from a warm pool (not a reused pid of something else)."""
+    try:
+        return POOL_MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+class WarmRunLauncher(DefaultRunLauncher):
+    """DefaultRunLauncher whose run workers are forked from a warm pool for this repository's code location."""
+
+    def __init__(self, inst_data: ConfigurableClassData | None = None, preload: list[str] | None = None):
+        super().__init__(inst_data=inst_data)
+        self._preload = tuple(preload or PRELOAD)
+        self._pools: dict[tuple[str, str], WarmPool] = {}
+        self._pools_lock = threading.Lock()
+
+    @classmethod
+    def config_type(cls):
+        from dagster import Field
+
+        return {"preload": Field([str], is_required=False, description="Modules the pool imports before forking.")}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]):
+        return cls(inst_data=inst_data, preload=config_value.get("preload"))
+
+    def _pool_for(self, python: str, cwd: str) -> WarmPool:
+        with self._pools_lock:
+            pool = self._pools.get((python, cwd))
+            if pool is not None and (not pool.alive() or pool.fingerprint != code_fingerprint()):
+                pool.close()  # the code changed (or the pool died): new runs get the new code
+                pool = None
+            if pool is None:
+                pool = self._pools[(python, cwd)] = WarmPool(python, cwd, self._preload)
+            return pool
+
+    def _ours(self, run) -> tuple[str, str] | None:
+        """(python, working directory) of a run of this repository's code location, else None."""
+        origin = run.job_code_origin
+        pointer = getattr(getattr(origin, "repository_origin", None), "code_pointer", None)
+        cwd = getattr(pointer, "working_directory", None)
+        module = getattr(pointer, "module", None) or ""
+        if not cwd or Path(cwd).resolve() != REPO_ROOT or not module.startswith("beyond_vibes_assets"):
+            return None
+        return origin.repository_origin.executable_path or sys.executable, cwd
+
+    def launch_run(self, context: LaunchRunContext) -> None:
+        from dagster._core.events import EngineEventData
+        from dagster._grpc.types import ExecuteRunArgs
+        from dagster._serdes import serialize_value
+
+        run = context.dagster_run
+        where = self._ours(run)
+        if where is None:
+            return super().launch_run(context)
+        try:
+            pool = self._pool_for(*where)
+        except (OSError, RuntimeError) as exc:
+            self._instance.report_engine_event(f"warm pool unavailable ({exc}); launching the default way",
+                                               run, cls=self.__class__)
+            return super().launch_run(context)
+        args = ExecuteRunArgs(job_origin=run.job_code_origin, run_id=run.run_id, instance_ref=self._instance.get_ref(),
+                              set_exit_code_on_failure=False)
+        pid = pool.fork(run.run_id, serialize_value(args))
+        self._instance.add_run_tags(run.run_id, {PID_TAG: str(pid)})
+        self._instance.report_engine_event(f"Run worker forked from the warm pool (pid {pid}, code {pool.fingerprint})",
+                                           run, EngineEventData.in_process(pid), cls=self.__class__)
+        self._run_ids.add(run.run_id)
+
+    def terminate(self, run_id: str) -> bool:
+        if not self.has_instance:
+            return False
+        run = self._instance.get_run_by_id(run_id)
+        if not run or run.is_finished:
+            return False
+        if PID_TAG not in run.tags:
+            return super().terminate(run_id)
+        self._instance.report_run_canceling(run)
+        pid = int(run.tags[PID_TAG])
+        if not is_pool_worker(pid):
+            self._instance.report_engine_event(f"run worker pid {pid} is gone; nothing to terminate", run,
+                                               cls=self.__class__)
+            return False
+        os.kill(pid, signal.SIGTERM)
+        return True
+
+    def dispose(self) -> None:
+        with self._pools_lock:
+            for pool in self._pools.values():
+                pool.close()
+            self._pools.clear()
+        super().dispose()

@@ -1,0 +1,116 @@
+"""A warm run-worker pool: one process that has imported Dagster and the code location once, and forks a
+run worker per run.
+
+Dagster's default launcher starts every run as a fresh interpreter (the code server spawns it): importing
+dagster, pandas (DuckDB imports it on the first parameterized query) and the definitions costs ~2 CPU-seconds
+per run before the first line of the asset runs. A backfill of answered partitions is made of such runs
+(Dagster plans one per value of the smaller partition dimension), so that start-up, not the work, set its pace.
+Forking from this process makes a run worker in milliseconds with everything already imported.
+
+The child does exactly what `dagster api execute_run` does (the same click command, in-process), so the run's
+events, cancellation and failure handling are Dagster's own. Protocol on stdin/stdout, one JSON object per
+line: the launcher sends {"run_id", "args"} (serialized ExecuteRunArgs); the pool answers {"run_id", "pid"} or
+{"run_id", "error"}. The pool exits when its stdin closes (the launcher went away); run workers it forked keep
+running to their end, as spawned ones would.
+
+    python -m beyond_vibes_assets.warm_pool MODULE [MODULE ...]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import traceback
+
+POOL_MARKER = "beyond_vibes_assets.warm_pool"  # in the pool's (and so its children's) command line
+
+
+def preload(modules: list[str]) -> None:
+    """Import what every run worker needs. Nothing here may start a thread or open a connection: the pool forks."""
+    import dagster  # noqa: F401 - the import is the point
+    from dagster._cli.api import execute_run_command  # noqa: F401
+
+    for name in modules:
+        importlib.import_module(name)
+    if os.environ.get("DAGSTER_HOME"):  # instance storage imports SQLAlchemy and Alembic lazily: pay that here
+        from dagster import DagsterInstance
+
+        with DagsterInstance.get() as instance:
+            instance.get_runs(limit=1)
+    if os.environ.get("BEYOND_VIBES_POOL_DEBUG"):
+        global _PRELOADED
+        _PRELOADED = set(sys.modules)
+
+
+_PRELOADED: set[str] = set()
+
+
+def run_worker(args_json: str) -> int:
+    """In the forked child: `dagster api execute_run ARGS` without a new interpreter."""
+    from dagster._cli.api import execute_run_command
+
+    try:
+        execute_run_command.main(args=[args_json], standalone_mode=False, prog_name="dagster api execute_run")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the run's own failure is in its event log; say why the worker ended
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def fork_worker(args_json: str, pipe_fds: tuple[int, int]) -> int:
+    """Fork one run worker; returns its pid (in the parent)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the worker waits on its own children (llama-server)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(2, 1)  # the run's prints go where the pool's stderr goes (the daemon's log), never into the protocol
+        for fd in pipe_fds:
+            if fd > 2:
+                os.close(fd)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - replaced for the child's lifetime
+        sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+        code = run_worker(args_json)
+        if _PRELOADED:  # which imports the worker still paid for (candidates for preloading)
+            late = sorted({m.split(".")[0] + "." + m.split(".")[1] if "." in m else m for m in set(sys.modules) - _PRELOADED})
+            print(f"warm pool: worker imported {len(set(sys.modules) - _PRELOADED)} more modules: {late}", file=sys.stderr)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(stdin, stdout) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished workers are reaped by the kernel, never zombies
+    stdout.write(json.dumps({"ready": os.getpid()}) + "\n")
+    stdout.flush()
+    for line in stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            reply = {"run_id": request["run_id"], "pid": fork_worker(request["args"], (stdin.fileno(), stdout.fileno()))}
+        except OSError as exc:
+            reply = {"run_id": request.get("run_id"), "error": f"{type(exc).__name__}: {exc}"}
+        stdout.write(json.dumps(reply) + "\n")
+        stdout.flush()
+
+
+def main(argv: list[str]) -> int:
+    preload(argv)
+    serve(sys.stdin, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
