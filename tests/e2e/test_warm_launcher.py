@@ -28,7 +28,7 @@ def worker_events(instance, run_id: str) -> tuple[int | None, int | None, str | 
     """(pid the launcher forked, pid the run worker reported, the pool's code fingerprint) from the run's events."""
     forked = started = code = None
     for entry in instance.all_logs(run_id):
-        message = entry.user_message or ""
+        message = (entry.dagster_event.message if entry.dagster_event else None) or entry.user_message or ""
         if m := re.search(r"forked from the warm pool \(pid (\d+), code (\w+)\)", message):
             forked, code = int(m.group(1)), m.group(2)
         elif m := re.search(r"Started process for run \(pid: (\d+)\)", message):
