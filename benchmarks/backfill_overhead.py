@@ -5,7 +5,8 @@ In one run of this script, on a fresh home with the default catalog (five SmolLM
   2. starts the real `dagster-daemon` and `dagster-webserver` on 127.0.0.1 (SQLite instance, default run
      launcher: every run is its own process), stops the two sensors as a user would in the UI;
   3. backfill B: all 30 partitions of pack_results (25 answered + 5 of a new pack, one per variant);
-  4. backfill A: the 25 answered partitions alone.
+  4. backfill A: the 25 answered partitions alone;
+  5. backfill A again with Dagster's default run launcher (a new interpreter per run), for comparison.
 It prints how many runs each backfill launched, seconds per already-answered partition (target <= 0.2 s)
 and the wall time of the backfill with new work against the sum of its model-call time (target <= 1.2x).
 Run time is measured from the run records (run start to run end). Dagster's backfill daemon polls every
@@ -64,10 +65,27 @@ def model_call_seconds(instance, keys: list[str]) -> tuple[float, int]:
     return total, sent
 
 
+def backfill_with_default_launcher(env: dict[str, str], home: Path, answered: list[str]) -> dict:
+    """Backfill A once more, the instance's run_launcher block removed (Dagster's DefaultRunLauncher)."""
+    config = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
+    original = config.read_text()
+    config.write_text(original.split("run_launcher:")[0])
+    dagster = DagsterServices(env, home)
+    try:
+        dagster.wait_ready()
+        dagster.stop_sensors()
+        return dagster.backfill(answered)
+    finally:
+        dagster.close()
+        config.write_text(original)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--new-items", type=int, default=16, help="items of the new pack (per variant)")
     parser.add_argument("--new-tokens", type=int, default=128, help="max_tokens of the new pack")
+    parser.add_argument("--skip-default", action="store_true",
+                        help="skip the comparison backfill with Dagster's default run launcher")
     parser.add_argument("--home", help="keep state here (default: a temporary folder, removed afterwards)")
     args = parser.parse_args()
     home = Path(args.home or tempfile.mkdtemp(prefix="bv-backfill-")).resolve()
@@ -105,6 +123,10 @@ def main() -> int:
         a = dagster.backfill(answered)
     finally:
         dagster.close()
+    default = None
+    if not args.skip_default:
+        print("backfill A again with Dagster's default run launcher (a new interpreter per run)...", flush=True)
+        default = backfill_with_default_launcher(env, home, answered)
     per_partition = a["run_span_s"] / len(answered)
     ratio = b["run_span_s"] / calls
     print(f"\nbackfill B: {len(answered) + len(new)} partitions, {len(b['runs'])} run(s), status {b['status']}; "
@@ -114,6 +136,10 @@ def main() -> int:
     print(f"backfill A: {len(answered)} answered partitions, {len(a['runs'])} run(s), status {a['status']}")
     print(f"  run wall {a['run_span_s']:.1f}s = {per_partition:.3f} s per answered partition (target <= 0.2); "
           f"launch to done {a['launch_to_done_s']:.1f}s = {a['launch_to_done_s'] / len(answered):.2f} s per partition")
+    if default:
+        slow = default["run_span_s"] / len(answered)
+        print(f"  same backfill, default launcher: run wall {default['run_span_s']:.1f}s = {slow:.3f} s per answered "
+              f"partition ({len(default['runs'])} run(s), {default['status']}): warm pool {slow / per_partition:.1f}x faster")
     if not args.home:
         shutil.rmtree(home, ignore_errors=True)
     return 0 if b["status"].startswith("COMPLETED") and a["status"].startswith("COMPLETED") else 1
