@@ -94,7 +94,9 @@ REPO = Path(__file__).resolve().parents[1]
 class DagsterServices:
     """dagster-webserver + dagster-daemon as separate processes on 127.0.0.1, stopped on exit."""
 
-    def __init__(self, env: dict[str, str], home: Path):
+    def __init__(self, env: dict[str, str], home: Path, backfill_tick_s: float | None = None):
+        """`backfill_tick_s` shortens the daemon's 30 s loop interval (backfills, sensors) for tests that would
+        otherwise spend most of their time waiting for its next tick; benchmarks leave the stock daemon."""
         from resources.llama_server import free_port
 
         self.port = free_port()
@@ -103,11 +105,16 @@ class DagsterServices:
         workspace = ["-w", str(REPO / "workspace.yaml")]
         logs = home / "bench-logs"
         logs.mkdir(exist_ok=True)
+        daemon = [str(bin_dir / "dagster-daemon")]
+        if backfill_tick_s is not None:
+            daemon = [sys.executable, "-c", "import sys; import dagster._daemon.controller as c; "
+                      "c.DEFAULT_DAEMON_INTERVAL_SECONDS = float(sys.argv.pop(1)); from dagster._daemon.cli import main; "
+                      "sys.argv[0] = 'dagster-daemon'; sys.exit(main())", str(backfill_tick_s)]
         self.procs = [
             subprocess.Popen([str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port), *workspace],
                              env=env, cwd=REPO, stdout=open(logs / "webserver.log", "wb"), stderr=subprocess.STDOUT,
                              process_group=0),
-            subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", *workspace], env=env, cwd=REPO,
+            subprocess.Popen([*daemon, "run", *workspace], env=env, cwd=REPO,
                              stdout=open(logs / "daemon.log", "wb"), stderr=subprocess.STDOUT, process_group=0),
         ]
 
