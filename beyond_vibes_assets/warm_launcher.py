@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from .warm_pool import POOL_MARKER
 PID_TAG = "beyond_vibes/run_worker_pid"
 CODE_PACKAGES = ("beyond_vibes_assets", "resources", "partitions")
 PRELOAD = ("beyond_vibes_assets.definitions", "pandas", "duckdb")
+START_TIMEOUT_S = 120.0
 
 
 def code_fingerprint(root: Path = REPO_ROOT) -> str:
@@ -56,7 +58,8 @@ class WarmPool:
         self.fingerprint = code_fingerprint()
         self.proc = subprocess.Popen([python, "-m", POOL_MARKER, *modules], cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
-        ready = self.proc.stdout.readline()  # type: ignore[union-attr]
+        # a pool that cannot import the code location within the limit is given up: runs go the default way
+        ready = self.proc.stdout.readline() if select.select([self.proc.stdout], [], [], START_TIMEOUT_S)[0] else ""
         if not ready.startswith('{"ready"'):
             self.close()
             raise RuntimeError(f"warm pool did not start (exit code {self.proc.poll()})")
