@@ -40,12 +40,6 @@ def preload(modules: list[str]) -> None:
 
         with DagsterInstance.get() as instance:
             instance.get_runs(limit=1)
-    if os.environ.get("BEYOND_VIBES_POOL_DEBUG"):
-        global _PRELOADED
-        _PRELOADED = set(sys.modules)
-
-
-_PRELOADED: set[str] = set()
 
 
 def run_worker(args_json: str) -> int:
@@ -62,7 +56,7 @@ def run_worker(args_json: str) -> int:
     return 0
 
 
-def fork_worker(args_json: str, pipe_fds: tuple[int, int]) -> int:
+def fork_worker(args_json: str) -> int:
     """Fork one run worker; returns its pid (in the parent)."""
     pid = os.fork()
     if pid:
@@ -73,24 +67,20 @@ def fork_worker(args_json: str, pipe_fds: tuple[int, int]) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        os.dup2(devnull, 0)  # the protocol's pipes are fds 0 and 1: the worker reads neither
+        os.close(devnull)
         os.dup2(2, 1)  # the run's prints go where the pool's stderr goes (the daemon's log), never into the protocol
-        for fd in pipe_fds:
-            if fd > 2:
-                os.close(fd)
-        sys.stdin = open(os.devnull)  # noqa: SIM115 - replaced for the child's lifetime
         sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
         code = run_worker(args_json)
-        if _PRELOADED:  # which imports the worker still paid for (candidates for preloading)
-            late = sorted({m.split(".")[0] + "." + m.split(".")[1] if "." in m else m for m in set(sys.modules) - _PRELOADED})
-            print(f"warm pool: worker imported {len(set(sys.modules) - _PRELOADED)} more modules: {late}", file=sys.stderr)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
 
 
-def serve(stdin, stdout) -> None:
+def serve() -> None:
+    """Answer fork requests on stdin/stdout (fds 0 and 1, which each worker replaces) until stdin closes."""
+    stdin, stdout = sys.stdin, sys.stdout
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished workers are reaped by the kernel, never zombies
     stdout.write(json.dumps({"ready": os.getpid()}) + "\n")
     stdout.flush()
@@ -99,7 +89,7 @@ def serve(stdin, stdout) -> None:
             continue
         request = json.loads(line)
         try:
-            reply = {"run_id": request["run_id"], "pid": fork_worker(request["args"], (stdin.fileno(), stdout.fileno()))}
+            reply = {"run_id": request["run_id"], "pid": fork_worker(request["args"])}
         except OSError as exc:
             reply = {"run_id": request.get("run_id"), "error": f"{type(exc).__name__}: {exc}"}
         stdout.write(json.dumps(reply) + "\n")
@@ -108,7 +98,7 @@ def serve(stdin, stdout) -> None:
 
 def main(argv: list[str]) -> int:
     preload(argv)
-    serve(sys.stdin, sys.stdout)
+    serve()
     return 0
 
 

@@ -215,13 +215,11 @@ class WarehouseResource(dg.ConfigurableResource):
         multi-row VALUES at a few hundred rows); Postgres batches its own (execute_batch)."""
         if not rows:
             return
-        names = ", ".join(columns)
+        names, row_marks = ", ".join(columns), "(" + ", ".join("?" for _ in columns) + ")"
         if self.kind == "postgres":
-            placeholders = ", ".join("?" for _ in columns)
-            con.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})",
+            con.executemany(f"INSERT INTO {table} ({names}) VALUES {row_marks}",
                             [[row.get(c) for c in columns] for row in rows])
             return
-        row_marks = "(" + ", ".join("?" for _ in columns) + ")"
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start:start + INSERT_CHUNK]
             con.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([row_marks] * len(chunk))}",
