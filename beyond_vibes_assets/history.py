@@ -78,7 +78,7 @@ def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any]
 def sim_history_row(rows: Sequence[dict[str, Any]], *, variant: str, sim: str, fingerprint: str | None,
                     manifest: dict[str, Any], load: float | None) -> dict[str, Any]:
     """The `score_history` row for one scored sim partition (rows = its `sim_episodes` rows)."""
-    answered = [r for r in rows if r.get("stop_reason") != "endpoint_failure"]
+    answered = [r for r in rows if r.get("stop_reason") not in ("endpoint_failure", "sandbox_error")]
     first = rows[0] if rows else {}
     return {
         "kind": "sim", "variant": variant, "model": first.get("model"), "quant": first.get("quant"),

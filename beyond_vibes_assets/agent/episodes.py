@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 import time
 import uuid
 from datetime import datetime, timezone
@@ -33,7 +31,7 @@ from ..scoring.criteria import CriterionResult, evaluate
 from ..settings import subdir
 from . import traces
 from .loop import Episode, run_episode
-from .sandbox import Limits, Workspace
+from ..sandbox import Limits, Workspace, budget
 from .tools import Toolbox
 from .validity import score_workspace
 
@@ -86,7 +84,7 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         "sim_fingerprint": sim.fingerprint, "harness": harness, "tool_mode": tool_mode if harness == HARNESS else harness,
         "repeat": repeat,
         "prompt": prompt, "sampling": sampling, "model_sha256": model_sha256, "engine_build": engine_build,
-        "isolation": sim.task.sandbox, "extra_body": extra_body, "stop_when_stuck": stop_when_stuck,
+        "isolation": sim.task.sandbox, "sandbox_budget": budget.describe(), "extra_body": extra_body, "stop_when_stuck": stop_when_stuck,
         "episode": episode.to_dict(), "answer": episode.answer, "diff": diff, "changed_files": ws.changed_files(diff),
         "run_id": run_id, "started_at": started,
         "created_at": datetime.now(timezone.utc).isoformat(),
@@ -97,7 +95,7 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
     record["timing"] = {"setup_s": t_episode - t_start, "episode_s": t_done - t_episode,
                         "finalize_s": time.perf_counter() - t_done, "envelope_s": time.perf_counter() - t_start}
     store.append(record)  # the episode is safe from here on; its trace follows (add_trace)
-    shutil.rmtree(ws.root, ignore_errors=True)  # the diff is the record; the copy is not needed any more
+    ws.remove()  # the diff is the record; the copy is not needed any more
     return record
 
 
@@ -129,11 +127,10 @@ def rebuild(sim: Sim, record: dict[str, Any], dest: Path) -> Workspace:
     """The episode's final workspace: the fixture plus the stored diff."""
     ws = Workspace.create(sim.repo, dest)
     if record.get("diff"):
-        done = subprocess.run(["git", "-c", "safe.directory=*", "apply", "--whitespace=nowarn", "-"], cwd=ws.root,
-                              input=record["diff"], text=True, capture_output=True, timeout=60)
-        if done.returncode != 0:
-            raise RuntimeError(f"stored diff of episode {record['episode_id']} does not apply: {done.stderr[:300]}")
-        ws.hand_over(ws.root)
+        try:
+            ws.apply(record["diff"])
+        except RuntimeError as exc:
+            raise RuntimeError(f"stored diff of episode {record['episode_id']} does not apply: {exc}") from None
     return ws
 
 
@@ -142,7 +139,7 @@ def score(sim: Sim, record: dict[str, Any], scratch: Path) -> list[CriterionResu
     try:
         return score_workspace(sim, ws, record.get("answer") or "")
     finally:
-        shutil.rmtree(ws.root, ignore_errors=True)
+        ws.remove()
 
 
 def answer_criteria_pass(sim: Sim, answer: str) -> bool | None:

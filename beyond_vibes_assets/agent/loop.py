@@ -5,7 +5,8 @@ models or servers without tool calling, the tools are described in the system pr
 constrained by a JSON schema (`response_format`), so even a tiny model produces a parseable action.
 
 Every model call and every tool call becomes a step of the episode, with its timing; the episode ends with
-one stop reason: finished, max_steps, time_budget, context_overflow, endpoint_failure or
+one stop reason: finished, max_steps, time_budget, context_overflow, endpoint_failure, sandbox_error (the
+machine failed to run a tool: retried on the next run, never scored) or
 repeated_format_errors (three unusable replies in a row, as mini-swe-agent does) or stuck (an OpenHands
 stuck pattern: the same action and observation four times, the same failing action three times, an A/B
 alternation over six actions, three empty replies; on by default, since a stuck agent only burns compute).
@@ -25,7 +26,7 @@ from resources.llm_client import BaseChatClient, ChatRequest
 from ..scoring.trace_metrics import loops
 from .tools import SCHEMAS, Toolbox, openai_tools
 
-STOP_REASONS = ("finished", "max_steps", "time_budget", "context_overflow", "endpoint_failure", "repeated_format_errors",
+STOP_REASONS = ("finished", "max_steps", "time_budget", "context_overflow", "endpoint_failure", "sandbox_error", "repeated_format_errors",
                 "stuck")
 # OpenHands' stuck patterns end an episode early (stop reason "stuck") when `stop_when_stuck` is on.
 STUCK = {"same_action_same_observation_x4", "same_action_error_x3", "ab_alternation_6", "empty_replies_x3"}
@@ -189,10 +190,15 @@ async def run_episode(http: httpx.AsyncClient, client: BaseChatClient, toolbox: 
                                  error_kind=tool_result.error_kind, exit_code=tool_result.exit_code))
             episode.tools_s += tool_step.duration_s
             observation = tool_result.output[:OBSERVATION_CHARS]
+            if tool_result.error_kind == "sandbox_error":  # the machine failed, not the model: stop, retry next run
+                episode.stop_reason = "sandbox_error"
+                break
             if mode == "native":
                 messages.append({"role": "tool", "tool_call_id": call_id, "content": observation})
             else:
                 messages.append({"role": "user", "content": f"Result of {name}:\n{observation}"})
+        if episode.stop_reason == "sandbox_error":
+            break
         if finished:
             episode.stop_reason = "finished"
             if pushback:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..settings import cache_root
 from .loop import Episode, Step
-from .sandbox import Limits, Workspace, kill_tree
+from ..sandbox import Limits, SandboxUnavailable, Workspace, isolation_problem, kill_tree
 
 PI_PACKAGE = "@mariozechner/pi-coding-agent"
 PI_VERSION = "0.73.1"
@@ -122,7 +122,6 @@ async def run_pi_episode(ws: Workspace, prompt: str, *, base_url: str, model_id:
         raise RuntimeError(missing_reason())
     agent_dir = ws.root / ".tmp" / "pi-agent"
     write_config(agent_dir, base_url, model_id, context_window, max_tokens)
-    ws.hand_over(agent_dir)
     command = " ".join(_quote(a) for a in [str(binary), "--mode", "json", "-p", "--no-session", "--offline",
                                            "--no-extensions", "--no-skills", "--no-prompt-templates", "--no-themes",
                                            "--no-context-files", "--provider", PROVIDER, "--model", model_id, prompt])
@@ -133,30 +132,35 @@ async def run_pi_episode(ws: Workspace, prompt: str, *, base_url: str, model_id:
     shell_limits = Limits(timeout_s=time_budget_s, cpu_s=int(time_budget_s) + 60, memory_bytes=1 << 40,
                           processes=max(limits.processes, 512), open_files=max(limits.open_files, 8192),
                           output_bytes=limits.output_bytes)
-    argv = ws.argv(command, shell_limits, isolation, network=True, keep=[pi_prefix()], env_extra=env_extra)
-    started = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-                                                stdin=asyncio.subprocess.DEVNULL, cwd=ws.root,
-                                                env={**ws.env(), **env_extra}, process_group=0, limit=MAX_EVENT_BYTES)
-    events: list[tuple[float, dict[str, Any]]] = []
-    timed_out = False
+    if isolation != "none" and (problem := isolation_problem()):
+        raise SandboxUnavailable(problem)
+    with ws.lease(shell_limits) as lease:  # its own uid and cgroup, like every sandboxed command
+        argv = lease.wrap(ws.argv(command, shell_limits, isolation, network=True, keep=[pi_prefix()],
+                                  env_extra=env_extra, uid=lease.uid))
+        started = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+                                                    cwd=ws.root, env={**ws.env(), **env_extra}, process_group=0,
+                                                    limit=MAX_EVENT_BYTES)
+        events: list[tuple[float, dict[str, Any]]] = []
+        timed_out = False
 
-    async def read() -> None:
-        assert proc.stdout is not None
-        while line := await proc.stdout.readline():
-            try:
-                events.append((time.perf_counter() - started, json.loads(line)))
-            except json.JSONDecodeError:
-                continue
+        async def read() -> None:
+            assert proc.stdout is not None
+            while line := await proc.stdout.readline():
+                try:
+                    events.append((time.perf_counter() - started, json.loads(line)))
+                except json.JSONDecodeError:
+                    continue
 
-    try:
-        await asyncio.wait_for(read(), time_budget_s)
-        await asyncio.wait_for(proc.wait(), 10)
-    except asyncio.TimeoutError:
-        timed_out = True
-    finally:
-        await asyncio.to_thread(kill_tree, proc.pid)  # pi, node's workers and any bash it started
-        await proc.wait()
+        try:
+            await asyncio.wait_for(read(), time_budget_s)
+            await asyncio.wait_for(proc.wait(), 10)
+        except asyncio.TimeoutError:
+            timed_out = True
+        finally:
+            await asyncio.to_thread(kill_tree, proc.pid)  # pi, node's workers and any bash it started
+            await proc.wait()
     return events_to_episode(events, time.perf_counter() - started, timed_out)
 
 

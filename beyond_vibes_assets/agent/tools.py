@@ -1,24 +1,33 @@
-"""The tools an agent gets, bound to one workspace. Every call returns a ToolResult, never raises:
-a refused path, bad arguments, a missing file or a failed command is a recorded result the model sees.
+"""The tools an agent gets, bound to one workspace. Every call returns a ToolResult within its time bound and
+never raises: a refused path, bad arguments, a missing file, a link, a FIFO, bad text or a failed command is a
+recorded result the model sees.
 
-File tools resolve paths through `Workspace.resolve` (no absolute paths, no '..', no symlink that
-leaves, no .git); `run` goes through the sandbox. Outputs are bounded so a huge file or listing cannot
-flood the model's context.
+File tools go through sandbox/safefs.py: no absolute paths, no '..', no .git, never a link at any component,
+regular files only, non-blocking opens (a FIFO the shell made cannot block the host). `search` runs the
+`regex` engine with a deadline, so a catastrophic pattern costs at most SEARCH_S of host CPU; `run` goes
+through the sandbox. Outputs are bounded so a huge file or listing cannot flood the model's context.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .sandbox import Limits, PathRefused, SandboxUnavailable, Workspace
+import regex
+
+from ..sandbox import Limits, PathRefused, SandboxUnavailable, Workspace, safefs
 
 MAX_READ_CHARS = 12_000
+MAX_READ_BYTES = 4 << 20
+MAX_WRITE_CHARS = 4 << 20
 MAX_LIST = 400
 MAX_MATCHES = 100
+MAX_WALK = 20_000  # directory entries a listing or search looks at
+SEARCH_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class ToolResult:
     ok: bool
     output: str
     error_kind: str | None = None  # refused | invalid_args | not_found | failed | timeout | unavailable | unknown_tool
+    #                               | sandbox_error (the machine's, not the model's)
     exit_code: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,76 +104,107 @@ class Toolbox:
                               "invalid_args")
         try:
             return self._impl[name](**arguments)
-        except PathRefused as exc:
+        except (PathRefused, safefs.Refused) as exc:
             return ToolResult(False, str(exc), "refused")
         except FileNotFoundError as exc:
             return ToolResult(False, f"no such file: {exc.filename or exc}", "not_found")
         except IsADirectoryError:
             return ToolResult(False, "that path is a folder; use list_files", "invalid_args")
-        except UnicodeDecodeError:
-            return ToolResult(False, "not a UTF-8 text file", "invalid_args")
+        except NotADirectoryError:
+            return ToolResult(False, "a component of that path is a file, not a folder", "invalid_args")
+        except UnicodeError:
+            return ToolResult(False, "not valid UTF-8 text (file or argument)", "invalid_args")
         except SandboxUnavailable as exc:
             return ToolResult(False, str(exc), "unavailable")
         except OSError as exc:
-            return ToolResult(False, f"{type(exc).__name__}: {exc}", "failed")
+            return ToolResult(False, f"{type(exc).__name__}: {exc.strerror or exc}", "failed")
+        except Exception as exc:  # noqa: BLE001 - a tool never takes the episode down; the model sees what failed
+            return ToolResult(False, f"{type(exc).__name__}: {str(exc)[:300]}", "failed")
+
+    def _rel(self, path: str) -> str:
+        """The workspace-relative form of a checked path ('' for the root)."""
+        rel = self.ws.resolve(path).relative_to(self.ws.root).as_posix()
+        return "" if rel == "." else rel
+
+    def _files(self, path: str) -> list[str]:
+        """Regular files under a folder (or the one file), links never followed, bounded."""
+        rel = self._rel(path)
+        kind = safefs.exists(self.ws.root, rel) if rel else "dir"
+        if kind is None:
+            raise FileNotFoundError(path)
+        if kind == "file":
+            return [rel]
+        base = self.ws.root / rel if rel else self.ws.root
+        prefix = f"{rel}/" if rel else ""
+        return [prefix + r for r, *_ in safefs.walk(base, skip_top=frozenset({".tmp"}) if not rel else frozenset(),
+                                                    max_entries=MAX_WALK)]
 
     def list_files(self, path: str = ".") -> ToolResult:
-        base = self.ws.resolve(path)
-        if not base.exists():
-            raise FileNotFoundError(path)
-        files = sorted(str(p.relative_to(self.ws.root)) for p in base.rglob("*") if self._visible(p))
+        files = self._files(path)
         more = f"\n[{len(files) - MAX_LIST} more]" if len(files) > MAX_LIST else ""
         return ToolResult(True, "\n".join(files[:MAX_LIST]) + more)
 
-    def _visible(self, path) -> bool:
-        """A regular file whose real location is inside the workspace (a symlinked folder may point out)."""
-        rel = path.relative_to(self.ws.root)
-        return (path.is_file() and not path.is_symlink() and self.ws.root in path.resolve().parents
-                and not {".git", ".tmp"} & set(rel.parts))
-
     def read_file(self, path: str) -> ToolResult:
-        text = self.ws.resolve(path).read_text(encoding="utf-8")
-        if len(text) > MAX_READ_CHARS:
-            text = text[:MAX_READ_CHARS] + f"\n[truncated: {len(text)} characters]"
+        data, size = safefs.read_bytes(self.ws.root, self._rel(path), MAX_READ_BYTES)
+        text = data.decode("utf-8")
+        if len(text) > MAX_READ_CHARS or size > len(data):
+            text = text[:MAX_READ_CHARS] + f"\n[truncated: {size} bytes]"
         return ToolResult(True, text)
 
     def write_file(self, path: str, content: str) -> ToolResult:
-        target = self.ws.resolve(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-        self.ws.hand_over(target)
+        if len(content) > MAX_WRITE_CHARS:
+            return ToolResult(False, f"content over {MAX_WRITE_CHARS} characters", "invalid_args")
+        safefs.write_bytes(self.ws.root, self._rel(path), content.encode("utf-8"), owner=self._owner())
         return ToolResult(True, f"wrote {len(content)} characters to {path}")
 
     def edit_file(self, path: str, old: str, new: str) -> ToolResult:
-        target = self.ws.resolve(path)
-        text = target.read_text(encoding="utf-8")
+        rel = self._rel(path)
+        data, size = safefs.read_bytes(self.ws.root, rel, MAX_READ_BYTES)
+        if size > len(data):
+            return ToolResult(False, f"{path} is too large to edit ({size} bytes)", "invalid_args")
+        text = data.decode("utf-8")
         count = text.count(old) if old else 0
         if count != 1:
             return ToolResult(False, f"`old` must occur exactly once in {path}; found {count} times", "invalid_args")
-        target.write_text(text.replace(old, new, 1), encoding="utf-8")
+        safefs.write_bytes(self.ws.root, rel, text.replace(old, new, 1).encode("utf-8"), owner=self._owner())
         return ToolResult(True, f"edited {path}")
+
+    def _owner(self) -> int | None:
+        return self.ws.owner if os.geteuid() == 0 else None
 
     def search(self, pattern: str, path: str = ".") -> ToolResult:
         try:
-            regex = re.compile(pattern)
-        except re.error as exc:
+            compiled = regex.compile(pattern)
+        except (regex.error, ValueError, OverflowError) as exc:
             return ToolResult(False, f"invalid regular expression: {exc}", "invalid_args")
-        base = self.ws.resolve(path)
+        deadline = time.monotonic() + SEARCH_S
         hits: list[str] = []
-        for file in sorted(base.rglob("*") if base.is_dir() else [base]):
-            if not self._visible(file):
-                continue
-            rel = file.relative_to(self.ws.root)
+        for rel in self._files(path):
             try:
-                lines = file.read_text(encoding="utf-8").splitlines()
-            except (UnicodeDecodeError, OSError):
+                data, _ = safefs.read_bytes(self.ws.root, rel, 1 << 20)
+                lines = data.decode("utf-8").splitlines()
+            except (OSError, UnicodeDecodeError, safefs.Refused):
                 continue
-            hits += [f"{rel}:{n}: {line[:200]}" for n, line in enumerate(lines, 1) if regex.search(line)]
+            for n, line in enumerate(lines, 1):
+                left = deadline - time.monotonic()
+                try:
+                    if left <= 0 or compiled.search(line, timeout=left):
+                        if left <= 0:
+                            raise TimeoutError
+                        hits.append(f"{rel}:{n}: {line[:200]}")
+                except TimeoutError:
+                    partial = "\n".join(hits[:MAX_MATCHES])
+                    return ToolResult(False, f"search stopped after {SEARCH_S:.0f}s (the pattern is too costly); "
+                                             f"matches so far:\n{partial}", "timeout")
+                if len(hits) >= MAX_MATCHES:
+                    break
             if len(hits) >= MAX_MATCHES:
                 break
         return ToolResult(True, "\n".join(hits[:MAX_MATCHES]) or "no matches")
 
     def run(self, command: str) -> ToolResult:
         result = self.ws.run(command, self.limits, self.isolation)
-        kind = "timeout" if result.timed_out else (None if result.exit_code == 0 else "failed")
+        if result.sandbox_error:  # the machine's failure: the episode records it as such
+            return ToolResult(False, f"the sandbox could not run the command: {result.sandbox_error}", "sandbox_error")
+        kind = "timeout" if result.timed_out else (None if result.ok else "failed")
         return ToolResult(result.ok, f"exit code {result.exit_code}\n{result.output}", kind, result.exit_code)

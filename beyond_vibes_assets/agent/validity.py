@@ -4,13 +4,12 @@ the untouched fixture fails at least one. Both are checked with real commands in
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.sims import Sim
 from ..scoring.criteria import CriterionResult, evaluate
-from .sandbox import Limits, Workspace
+from ..sandbox import Limits, Workspace
 
 
 def score_workspace(sim: Sim, ws: Workspace, answer: str) -> list[CriterionResult]:
@@ -29,12 +28,10 @@ def apply_reference(sim: Sim, ws: Workspace) -> str:
     if ref.overlay and (folder / ref.overlay).is_dir():
         shutil.copytree(folder / ref.overlay, ws.root, dirs_exist_ok=True)
     if ref.patch:
-        subprocess.run(["git", "-c", "safe.directory=*", "apply", str(folder / ref.patch)], cwd=ws.root, check=True,
-                       capture_output=True, timeout=60)
+        ws.apply((folder / ref.patch).read_text())
     for rel in ref.delete:
         target = ws.resolve(rel)
         shutil.rmtree(target) if target.is_dir() else target.unlink()
-    ws.hand_over(ws.root)
     return (folder / ref.answer).read_text() if ref.answer else ""
 
 

@@ -103,8 +103,11 @@ def _plan(sims: dict[str, Sim], variant: str, config: SimRunConfig, sha: str | N
 
 
 def _kept(record: dict[str, Any]) -> bool:
-    """An episode that never got past the endpoint (no tool ever ran) is an infrastructure failure: run it again."""
+    """An episode that never got past the endpoint (no tool ever ran), or whose sandbox failed, is an infrastructure
+    failure: run it again."""
     episode = record["episode"]
+    if episode["stop_reason"] == "sandbox_error":
+        return False
     return not (episode["stop_reason"] == "endpoint_failure" and not any(s["kind"] == "tool" for s in episode["steps"]))
 
 

@@ -1,9 +1,13 @@
-"""Run a reply's code in the simulation sandbox (bubblewrap: no network, no host files, limits, process group
-killed) and keep the result, so re-scoring never re-executes an untouched item.
+"""Run a reply's code in the sandbox (bubblewrap: no network, an allow-listed view of the host, its own budget,
+limits, process tree killed) and keep the result, so re-scoring never re-executes an untouched item.
 
 An execution is keyed by the verifier's code version, the item's check, the contents of the pack files it uses
 and the reply: a re-materialization finds every result stored; changing a verifier's code changes the key of
-exactly the items that use it. Sandbox errors (isolation unavailable) are not stored: the next scoring retries.
+exactly the items that use it. Sandbox errors (isolation unavailable, no free budget, a sandbox that did not
+start: the machine's failures) are not stored: the next scoring retries them.
+
+What a command leaves behind is read back by `Workspace.read_back`: regular files only, no link followed at
+any component, bounded, and only files the sandbox user owns (so the read needs no privilege it lacks).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..agent.sandbox import Limits, SandboxUnavailable, Workspace
+from ..sandbox import Limits, SandboxUnavailable, Workspace, safefs
 from ..settings import subdir
 
 # Host-side signs that the sandbox refused something the code tried (reading host files, the network, ...):
@@ -37,7 +41,11 @@ class Execution:
     timed_out: bool = False
     duration_s: float = 0.0
     sandbox_error: str | None = None
-    files: dict[str, str] = field(default_factory=dict)  # workspace text files after the run (shell_state)
+    files: dict[str, str | None] = field(default_factory=dict)  # regular files after the run (None: over the bound)
+    channel: str = ""  # the result channel (test runner), apart from the candidate's output
+    mechanism: str = ""  # how the sandbox's budget was enforced
+    output_truncated: bool = False
+    disk_exceeded: bool = False
 
     def refusal(self) -> str | None:
         for line in self.output.splitlines():
@@ -57,39 +65,35 @@ def stats() -> dict[str, int]:
 def limits_for(spec: dict[str, Any]) -> Limits:
     timeout = float(spec.get("timeout_s", 10))
     return Limits(timeout_s=timeout, cpu_s=max(1, int(timeout)), memory_bytes=int(spec.get("memory_mb", 1024)) << 20,
-                  processes=64, output_bytes=16_000)
+                  processes=64, output_bytes=16_000, disk_bytes=256 << 20)
 
 
-def run_files(files: dict[str, str], command: str, limits: Limits, *, collect: bool = False) -> Execution:
-    """Write `files` into a fresh workspace outside every hidden root, run `command` there, read files back."""
+def run_files(files: dict[str, str], command: str, limits: Limits, *, collect: bool = False, stdin: bytes | None = None,
+              result_channel: bool = False, writable: bool = True) -> Execution:
+    """Write `files` into a fresh workspace, run `command` there, read the regular files back when `collect`.
+    `writable=False` mounts the workspace read-only (the reply cannot plant files beside the tests)."""
     scratch = Path(tempfile.mkdtemp(prefix="bv-exec-"))
     try:
         root = scratch / "ws"
         root.mkdir()
         for rel, text in files.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            safefs.write_bytes(root, rel, text.encode("utf-8"))
         (root / ".tmp").mkdir(exist_ok=True)
         ws = Workspace(root)
-        ws.hand_over(root)
         try:
-            result = ws.run(f"nice -n {NICE} /bin/sh -c {shlex.quote(command)}", limits)
+            result = ws.run(f"nice -n {NICE} /bin/sh -c {shlex.quote(command)}", limits, stdin=stdin,
+                            result_channel=result_channel, writable=writable)
         except SandboxUnavailable as exc:
             return Execution(None, "", sandbox_error=str(exc))
-        after = _read_tree(root) if collect else {}
-        return Execution(result.exit_code, result.output, result.timed_out, round(result.duration_s, 3), None, after)
+        after = {}
+        if collect and not result.sandbox_error:
+            after = {rel: (data.decode("utf-8", "replace") if data is not None else None)
+                     for rel, data in ws.read_back().items()}
+        return Execution(result.exit_code, result.output, result.timed_out, round(result.duration_s, 3),
+                         result.sandbox_error, after, result.channel.decode("utf-8", "replace"), result.mechanism,
+                         result.truncated, result.disk_exceeded)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _read_tree(root: Path, max_bytes: int = 200_000) -> dict[str, str]:
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and not rel.startswith(".tmp/") and path.stat().st_size <= max_bytes:
-            out[rel] = path.read_text(errors="replace")
-    return out
 
 
 def pack_file(spec: dict[str, Any], relative: str) -> Path:

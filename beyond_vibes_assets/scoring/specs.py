@@ -152,6 +152,7 @@ class PatchTestsSpec(ExecLimits):
     tests: str  # hidden test file
     editable: str | None = None  # the file a replacement block stands for (default: the one non-test .py file)
     trap: bool = False  # nothing is broken: pass only when the reply says so and changes nothing
+    allow_new: list[str] = Field(default_factory=list)  # globs of new files a reply may add (none by default)
     _v = field_validator("files", "tests")(_relative)
 
 
@@ -167,7 +168,18 @@ class FileExpectation(Spec):
 class ShellExpectation(Spec):
     files: dict[str, FileExpectation] = Field(default_factory=dict)
     output_contains: list[str] = Field(default_factory=list)
+    output_equals: str | None = None  # the whole output, stripped
     exit_code: int | None = None
+
+    @model_validator(mode="after")
+    def _answer_is_checked(self) -> ShellExpectation:
+        # an item judged on output alone must pin the output: "contains 3, exit 0" passes 100 MB of digits
+        if self.output_contains and not self.files and self.output_equals is None:
+            raise ValueError("an item checked only by `output_contains` accepts arbitrary output; use "
+                             "`output_equals` (the whole output) or check files too")
+        if not self.files and not self.output_contains and self.output_equals is None:
+            raise ValueError("expect checks nothing: give `files`, `output_equals` or `output_contains`")
+        return self
 
 
 class ShellStateSpec(ExecLimits):

@@ -8,7 +8,7 @@ FROM pack_scores p
 UNION ALL
 SELECT 'sim', variant, sim, count(*)::BIGINT, count(*) FILTER (WHERE success)::BIGINT,
        avg(CASE WHEN success THEN 1.0 ELSE 0.0 END), NULL, median(wall_s), NULL
-FROM current_episodes WHERE stop_reason <> 'endpoint_failure'  -- a dead endpoint is not a failed task
+FROM current_episodes WHERE stop_reason NOT IN ('endpoint_failure', 'sandbox_error')  -- the machine's failures
 GROUP BY variant, sim
 UNION ALL
 SELECT 'lmeval', s.variant, s.lm_task, s.n::BIGINT,
