@@ -133,9 +133,14 @@ def cgroup_mode() -> str:
 
 
 def _try_mkdir(folders: list[Path]) -> bool:
+    """Create our parent cgroups (and prove we may create children), removing empty ones a killed harness left."""
     try:
         for folder in folders:
             folder.mkdir(exist_ok=True)
+            for stale in folder.iterdir():
+                if stale.is_dir():
+                    with contextlib.suppress(OSError):
+                        stale.rmdir()  # busy (a live sandbox's) or not empty: left alone
             probe = folder / f"probe-{os.getpid()}"
             probe.mkdir(exist_ok=True)
             probe.rmdir()
@@ -224,7 +229,7 @@ def describe() -> str:
 
 
 @contextlib.contextmanager
-def lease(processes: int, memory_bytes: int, *, prefer: int | None = None, wait_s: float = WAIT_S) -> Iterator[Lease]:
+def lease(processes: int, memory_bytes: int, *, prefer: int | None = None, wait_s: float | None = None) -> Iterator[Lease]:
     """A budget for one sandboxed command: its own uid (as root) and, where possible, its own cgroups."""
     if os.geteuid() != 0:
         yield Lease(None, mechanism="own uid (not root): RLIMIT_NPROC shared with the harness's processes; "
@@ -232,7 +237,7 @@ def lease(processes: int, memory_bytes: int, *, prefer: int | None = None, wait_
         return
     uid, fd = _take_preferred(prefer) if prefer is not None else (None, None)
     if uid is None:
-        uid, fd = _take_uid(wait_s)
+        uid, fd = _take_uid(WAIT_S if wait_s is None else wait_s)
     groups = _make_cgroups(f"{os.getpid()}-{next(_counter)}-{uid}", processes, memory_bytes)
     mode = cgroup_mode() if groups else "none"
     memory = "memory summed per sandbox (cgroup)" if groups else "memory per process (RLIMIT_AS)"

@@ -252,9 +252,13 @@ class Workspace:
         """Allow-listed: nothing from the parent but locale; never an API key."""
         base = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
         path = ":".join(dict.fromkeys([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]))
+        # git inside: the repository is the harness's (read-only), found where it is mounted whatever the workspace
+        # holds; no user or system configuration, so a planted ~/.gitconfig (core.worktree, fsmonitor, ...) cannot
+        # make a criterion's `git diff --quiet` look at another tree
+        git = {"GIT_DIR": str(self.root / ".git"), "GIT_WORK_TREE": str(self.root)} if self._git is not None else {}
         return {**base, "PATH": path, "HOME": str(self.root), "TMPDIR": str(self.root / SCRATCH),
-                "PYTHONDONTWRITEBYTECODE": "1", "GIT_CONFIG_NOSYSTEM": "1", "LANG": base.get("LANG", "C.UTF-8"),
-                # the repository's git directory is the harness's (read-only inside); let the sandbox user read it
+                "PYTHONDONTWRITEBYTECODE": "1", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+                "LANG": base.get("LANG", "C.UTF-8"), **git,
                 "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*"}
 
     def argv(self, command: str, limits: Limits, isolation: str, *, network: bool = False, keep: list[Path] = (),

@@ -213,8 +213,7 @@ def main():  # noqa: C901 - one function on purpose: everything the verdict need
         return (plain(a, [10_000]) and untrusted(b, [10_000])) or (plain(b, [10_000]) and untrusted(a, [10_000]))
 
     def flag(what):
-        message = ("compared an object whose " + what + " the reply defined with a plain value: a result must be "
-                   "the value itself, not an object that claims to equal it")
+        message = "an object that claims to equal the answer: its " + what + " is the reply's own code"
         hooked.append(message)
         raise AssertionError(message)
 
