@@ -9,6 +9,7 @@ status (did the sandbox start?) and the execution verifiers' result path, apart 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -77,9 +78,7 @@ def run_bounded(argv_for: Callable[[dict[str, int]], list[str]], *, cwd: str, en
             pass
     timed_out = False
     try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        timed_out = not _wait_exit(proc, timeout_s)
     finally:
         kill_tree(proc.pid)
         try:
@@ -93,6 +92,24 @@ def run_bounded(argv_for: Callable[[dict[str, int]], list[str]], *, cwd: str, en
             os.close(read_fd)
     return Completed(None if timed_out else proc.returncode, bytes(kept), total[0], time.perf_counter() - started,
                      timed_out, {name: bytes(data) for name, data in side.items()})
+
+
+def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> bool:
+    """Whether the process exited within timeout_s. A pidfd wakes us the moment it exits (Popen.wait with a
+    timeout polls with growing sleeps, which added up to ~10 ms to every short sandboxed command)."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout=timeout_s)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout_s)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
 
 
 def kill_tree(pid: int) -> None:
