@@ -38,7 +38,7 @@ def main() -> int:
     from beyond_vibes_assets.catalog.rubrics import scan_rubrics
     from beyond_vibes_assets.engine.build import ensure_build
     from beyond_vibes_assets.engine.weights import packaged_file
-    from beyond_vibes_assets.judging.compile import examples
+    from beyond_vibes_assets.judging.calibration import examples
     from beyond_vibes_assets.judging.episodes import JUDGE_WIDTH, answer_all
     from beyond_vibes_assets.judging.labels import load_labels
     from beyond_vibes_assets.judging.program import (

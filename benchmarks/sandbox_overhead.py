@@ -25,15 +25,15 @@ sys.path.insert(0, str(CODE))
 
 
 def _run_files():
-    from beyond_vibes_assets.scoring import execution
+    from beyond_vibes_assets.scoring import sandboxed
 
-    return execution.run_files, execution.limits_for
+    return sandboxed.run_files, sandboxed.limits_for
 
 
 def measure(trivial: int) -> dict[str, float]:
     """One round in this process: `trivial` sandboxed `true` commands, then the code pack's references."""
     from beyond_vibes_assets.catalog.packs import load_pack
-    from beyond_vibes_assets.scoring import verifiers as V
+    from beyond_vibes_assets.scoring import registry as V
 
     run_files, limits_for = _run_files()
     times = []

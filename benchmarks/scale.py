@@ -120,7 +120,7 @@ def main() -> int:
     import dagster as dg
 
     from beyond_vibes_assets.catalog.resource import CatalogResource
-    from beyond_vibes_assets.sync import sync_instance
+    from beyond_vibes_assets.orchestration.sync import sync_instance
 
     instance = dg.DagsterInstance.get()
     started = time.perf_counter()

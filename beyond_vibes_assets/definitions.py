@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets import ALL_ASSETS
-from .profiles import current_profile, resources_for
-from .sensors import catalog_sync_sensor
+from .orchestration.profiles import current_profile, resources_for
+from .orchestration.sensors import catalog_sync_sensor
 
 
 def default_resources() -> dict[str, object]:

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .report.stats import sigma_regression, wilson
+from .stats import rate_fields, sigma_regression, wilson
 
-# A run during which other processes took more than this share of the machine's CPU (contention.py) has speed
+# A run during which other processes took more than this share of the machine's CPU (engine/contention.py) has speed
 # figures that are not the engine's own. Measured here: an idle machine 0.00-0.05; 6 busy loops on 2 cores ~0.7.
 MAX_FOREIGN_CPU_SHARE = float(os.environ.get("BEYOND_VIBES_MAX_FOREIGN_CPU", "0.3"))
 
@@ -41,15 +41,6 @@ def decode_vs_probe(median_decode_tps: float | None, concurrency: int, probe_dec
     if not median_decode_tps or not probe_decode_tps:
         return None
     return round(median_decode_tps * max(1, concurrency) / probe_decode_tps, 3)
-
-
-def rate_fields(answered: Sequence[bool], total: int) -> dict[str, Any]:
-    """Counts, rate and Wilson interval over answered items (`answered` = their passed flags); the rest of
-    `total` are failed calls, never wrong answers. One rule for pack, sim and lm-eval history rows."""
-    passed = sum(1 for ok in answered if ok)
-    lo, hi = wilson(passed, len(answered))
-    return {"n": total, "n_answered": len(answered), "n_passed": passed, "n_failed_calls": total - len(answered),
-            "rate": passed / len(answered) if answered else None, "ci_low": lo, "ci_high": hi}
 
 
 def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any], task_fingerprint: str | None,

@@ -106,7 +106,7 @@ def smol_env(home, tmp_path, monkeypatch, engine_build_info):
             monkeypatch.setenv("BEYOND_VIBES_PACKS", str(root))
         instance = dg.DagsterInstance.ephemeral()
         from beyond_vibes_assets.catalog.resource import CatalogResource
-        from beyond_vibes_assets.sync import sync_instance
+        from beyond_vibes_assets.orchestration.sync import sync_instance
 
         sync_instance(instance, CatalogResource())
         return types.SimpleNamespace(config=config, packs=root, instance=instance, home=home)

@@ -12,7 +12,7 @@ import dagster as dg
 from resources.warehouse import WarehouseResource
 
 from ..catalog.resource import CatalogResource
-from ..catalog_state import record_catalog_state
+from ..catalog.state import record_catalog_state
 from ..settings import subdir
 
 # Refresh the published tables when any result lands; a missing partition elsewhere must not block it

@@ -20,9 +20,9 @@ from resources.object_store import ObjectStoreResource
 from resources.warehouse import WarehouseResource
 
 from ..catalog.resource import CatalogResource
-from ..catalog_state import record_catalog_state
+from ..catalog.state import record_catalog_state
 from ..judging import store as program_store
-from ..partition_events import group_by_variant, partition_materialization
+from ..orchestration.partition_events import group_by_variant, partition_materialization
 
 
 class JudgeProgramConfig(dg.Config):

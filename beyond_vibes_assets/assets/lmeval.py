@@ -24,13 +24,13 @@ from resources.object_store import ObjectStoreResource
 from resources.warehouse import WarehouseResource
 
 from ..catalog.resource import CatalogResource
-from ..catalog_state import record_catalog_state
+from ..catalog.state import record_catalog_state
 from ..engine.manifest import harness_commit
-from ..engine_slot import engine_slot
+from ..orchestration.engine_slot import engine_slot
 from ..history import load_at_start
-from ..history_checks import check_specs, history_checks
+from ..orchestration.history_checks import check_specs, history_checks
 from ..lmeval.tasks import NeedsEndpoint
-from ..partition_events import group_by_variant, partition_materialization
+from ..orchestration.partition_events import group_by_variant, partition_materialization
 from ..resolve import Endpoint, resolve_variant
 from ..runner import progress as progress_hooks
 

@@ -26,18 +26,18 @@ from resources.warehouse import WarehouseResource, read_sql
 
 from ..catalog.packs import Pack
 from ..catalog.resource import CatalogResource
-from ..catalog_state import record_catalog_state
+from ..catalog.state import record_catalog_state
 from ..engine.manifest import run_manifest
-from ..contention import CpuMeter
-from ..engine_slot import engine_slot
+from ..engine.contention import CpuMeter
+from ..orchestration.engine_slot import engine_slot
 from ..history import load_at_start, pack_history_row
-from ..history_checks import check_specs, history_checks
-from ..partition_events import definition_events, group_by_variant, partition_materialization
+from ..orchestration.history_checks import check_specs, history_checks
+from ..orchestration.partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import Endpoint, ResolvedVariant, measured_speed, resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.pack_runner import CANONICAL_SAMPLING, RunStats, plan, run_pack, sampling_with, score_records
 from ..runner.response_store import ResponseStore
-from ..scoring import execution
+from ..scoring import sandboxed
 
 
 class PackRunConfig(dg.Config):
@@ -94,9 +94,9 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
                                  timeout_override_s=config.timeout_s, run_id=run_id, progress=progress))
     # measured while answers were generated; an all-cached run carries the figure of the run that produced them
     foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
-    executed = execution.stats()["executed"]
+    executed = sandboxed.stats()["executed"]
     rows = score_records(pack, target, store, sampling)
-    stats.executions = execution.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)
+    stats.executions = sandboxed.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)
     props = endpoint.props or {}
     # canonical and override runs of one partition live side by side: each replaces only its own rows
     sampling_key = json.dumps(sampling, sort_keys=True)

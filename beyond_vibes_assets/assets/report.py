@@ -6,7 +6,7 @@ import dagster as dg
 from resources.warehouse import WarehouseResource
 
 from ..catalog.resource import CatalogResource
-from ..catalog_state import record_catalog_state
+from ..catalog.state import record_catalog_state
 from ..report.data import gather
 from ..report.html import render_html
 from ..report.leaderboard import render

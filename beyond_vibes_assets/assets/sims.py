@@ -30,12 +30,12 @@ from resources.warehouse import WarehouseResource
 from ..agent.episodes import add_trace, episode_key, episode_rows, episode_store, run_and_record, score
 from ..catalog.resource import CatalogResource
 from ..catalog.sims import Sim
-from ..catalog_state import record_catalog_state
+from ..catalog.state import record_catalog_state
 from ..engine.manifest import harness_commit
-from ..engine_slot import engine_slot
+from ..orchestration.engine_slot import engine_slot
 from ..history import load_at_start, sim_history_row
-from ..history_checks import check_specs, history_checks
-from ..partition_events import definition_events, group_by_variant, partition_materialization
+from ..orchestration.history_checks import check_specs, history_checks
+from ..orchestration.partition_events import definition_events, group_by_variant, partition_materialization
 from ..resolve import resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.concurrent import gather_or_cancel

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..scoring import verifiers as V
+from ..scoring import registry as V
 from ..scoring.specs import PACK_FILE_FIELDS, SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .folders import scan_folders

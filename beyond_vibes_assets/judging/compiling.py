@@ -15,11 +15,11 @@ import dagster as dg
 
 from ..catalog.rubrics import Rubric
 from ..engine.manifest import harness_commit
-from ..engine_slot import engine_slot
+from ..orchestration.engine_slot import engine_slot
 from ..runner import progress as progress_hooks
 from . import store as program_store
-from .compile import Agreement, compile_program, examples, measure
-from .judges import ResolvedJudge, resolve_judges
+from .calibration import Agreement, compile_program, examples, measure
+from .judge_models import ResolvedJudge, resolve_judges
 from .labels import Label, load_labels
 from .program import new_program, program_bytes
 

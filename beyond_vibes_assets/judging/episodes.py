@@ -19,10 +19,10 @@ from resources.warehouse import read_sql
 
 from ..agent.episodes import episode_store
 from ..catalog.rubrics import Criterion, Rubric, rubrics_for
-from ..engine_slot import engine_slot
+from ..orchestration.engine_slot import engine_slot
 from ..runner import progress as progress_hooks
 from . import calls as call_cache
-from .judges import ResolvedJudge, resolve_judges
+from .judge_models import ResolvedJudge, resolve_judges
 from .program import criterion_text, judge_once, load_program
 from .view import judge_view, sample_from_record
 

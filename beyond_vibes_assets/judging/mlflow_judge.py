@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog.rubrics import Rubric
-from .compile import Agreement, tally
+from .calibration import Agreement, tally
 from .program import INSTRUCTIONS, MAX_TOKENS
 
 TEMPLATE = INSTRUCTIONS + "\n\nCriterion and its scale:\n{{ inputs }}\n\nEvidence:\n{{ outputs }}"

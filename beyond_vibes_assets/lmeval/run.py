@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ..catalog.models_config import LmEvalTask
-from ..history import rate_fields
+from ..stats import rate_fields
 from ..runner.pack_runner import Target
 from ..runner.response_store import ResponseStore
 from .model import PlatformLM

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..catalog.quants import highest_precision
-from .stats import compare_paired
+from ..stats import compare_paired
 
 
 def plan_pairs(variants: Sequence[dict[str, Any]], default_engine: dict[str, str]) -> list[tuple[str, str, str]]:

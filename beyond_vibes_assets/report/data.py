@@ -11,7 +11,7 @@ from ..catalog.quants import bounded_by
 from ..engine.manifest import harness_commit
 from ..history import sigma_flags
 from .comparisons import paired_results, plan_pairs
-from .judges import render_judges
+from .judge_trust import render_judges
 from .leaderboard import render_catalog, render_retired, render_sims
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..catalog.quants import bounded_by
-from .stats import pareto_front, wilson
+from ..stats import pareto_front, wilson
 
 
 def _f(value: Any, digits: int = 1, suffix: str = "") -> str:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from .stats import pareto_front, wilson
+from ..stats import pareto_front, wilson
 
 
 def _plt():

@@ -20,7 +20,7 @@ import httpx
 from resources.llm_client import BaseChatClient, ChatRequest
 
 from ..catalog.packs import Item, Pack
-from ..scoring import verifiers as V
+from ..scoring import registry as V
 from ..scoring.extract import split_reasoning
 from .concurrent import gather_or_cancel
 from .response_store import ResponseStore, cache_key, keep, stable_hash

@@ -24,7 +24,7 @@ def report(done: int, total: int, note: str) -> None:
     the signal, and every completed item is a point where the command stops."""
     import dagster as dg
 
-    from .. import stop_signals
+    from . import stop_signals
 
     for fn in list(_hooks):
         fn(done, total, note)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import verifiers as V
+from . import registry as V
 from .tables import is_separator, pipe_rows
 
 PATH_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.(?:py|toml|md|txt|json|ya?ml|cfg|ini|sh|js|ts|html|css|sql))\b")

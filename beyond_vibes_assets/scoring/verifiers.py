@@ -1,4 +1,4 @@
-"""The built-in verifier library: pure functions (response, spec) -> Verdict.
+"""The built-in text verifiers: pure functions (response, spec) -> Verdict, registered by name (registry.py).
 
 Packs pick verifiers by name, so a user writes a pack with no Python. Each verifier's code version is
 the hash of its own source (plus the shared helpers it uses), so editing one verifier makes only the
@@ -7,13 +7,9 @@ packs that use it stale.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 import math
 import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import jsonschema
@@ -21,55 +17,11 @@ import yaml
 
 from . import constraints as constraints_mod
 from . import extract, tables, toolcalls
+from .registry import Response, Verdict, register_helpers, uses, verifier
 
-
-@dataclass(frozen=True)
-class Response:
-    """What a verifier sees: the scored answer (reasoning already stripped) and any tool calls."""
-
-    text: str
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    passed: bool
-    score: float  # 0..1; partial credit for field-level scoring
-    reason: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-Verifier = Callable[[Response, dict[str, Any]], Verdict]
-VERIFIERS: dict[str, Verifier] = {}
-# Helper modules whose code counts toward a verifier's version: `extract` for all, plus these.
-_USES = {"tool_call": (toolcalls,), "constraints": (constraints_mod,), "markdown_table": (tables,)}
-
-
-def verifier(name: str) -> Callable[[Verifier], Verifier]:
-    """Register a verifier; what its `check` may hold is scoring/specs.py's SPECS[name], checked at pack load."""
-    def register(fn: Verifier) -> Verifier:
-        VERIFIERS[name] = fn
-        return fn
-
-    return register
-
-
-def code_version(name: str) -> str:
-    """Hash of the verifier's source and the helper modules it relies on."""
-    modules = (extract, *_USES.get(name, ()))
-    parts = [inspect.getsource(VERIFIERS[name]), inspect.getsource(_ok), inspect.getsource(_check_expect)]
-    parts += [inspect.getsource(m) for m in modules]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-def verify(name: str, response: Response, spec: dict[str, Any]) -> Verdict:
-    try:
-        return VERIFIERS[name](response, spec)
-    except Exception as exc:  # a verifier bug must not crash a run; it is a recorded verdict
-        return Verdict(False, 0.0, f"verifier error: {type(exc).__name__}: {exc}", {"verifier_error": True})
+uses("tool_call", toolcalls)
+uses("constraints", constraints_mod)
+uses("markdown_table", tables)
 
 
 def _ok(passed: bool, reason: str, **detail: Any) -> Verdict:
@@ -243,4 +195,4 @@ def tool_call(response: Response, spec: dict[str, Any]) -> Verdict:
     return _ok(not wrong, "; ".join(wrong), arguments=json.loads(json.dumps(call["arguments"], default=str)))
 
 
-from . import executing  # noqa: E402,F401 - registers python_tests, patch_tests and shell_state
+register_helpers(_ok, _check_expect, common=(extract,))  # part of every verifier's code version

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from beyond_vibes_assets.catalog.packs import load_pack
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.engine.weights import packaged_file
 from beyond_vibes_assets.runner.pack_runner import Target, run_pack
 from beyond_vibes_assets.runner.response_store import ResponseStore
@@ -64,13 +64,13 @@ def test_sigkill_of_the_run_process_then_resume(smol_env):
     cli_env = dict(os.environ)  # DAGSTER_HOME under the test's home (the `home` fixture)
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.settings import ensure_dagster_home
-    from beyond_vibes_assets.sync import sync_instance
+    from beyond_vibes_assets.orchestration.sync import sync_instance
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:  # a quick probe first, so the CLI finds it fresh
         sync_instance(inst, CatalogResource())
         assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
-    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli", "packs", "run", "--variant", VARIANT, "--pack", "stories"]
+    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "packs", "run", "--variant", VARIANT, "--pack", "stories"]
     proc = subprocess.Popen(cmd, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = ResponseStore.for_partition(VARIANT, "stories")
     deadline = time.monotonic() + 300
@@ -110,7 +110,7 @@ def test_api_key_canary_never_reaches_storage_logs_or_report(smol_env, capfd, mo
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:
         from beyond_vibes_assets.catalog.resource import CatalogResource
-        from beyond_vibes_assets.sync import sync_instance
+        from beyond_vibes_assets.orchestration.sync import sync_instance
 
         sync_instance(inst, CatalogResource())
         api = "dead-api~api~openai_compatible"

@@ -5,9 +5,9 @@ import json
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
-from beyond_vibes_assets.staleness import stale_status
+from beyond_vibes_assets.cli.staleness import stale_status
 from resources.warehouse import WarehouseResource
 from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
 
@@ -90,7 +90,7 @@ def test_verifier_change_rescores_only_its_pack_without_model_calls(smol_env, mo
         assert materialize(["pack_results"], mk(VARIANT, pack), instance=inst)
     versions = {p: latest_meta(inst, "pack_definition", p).tags["dagster/data_version"] for p in ("math", "capitals")}
 
-    from beyond_vibes_assets.scoring import verifiers as V
+    from beyond_vibes_assets.scoring import registry as V
 
     def numeric_always_passes(response, spec):  # a changed verifier (different source, different code version)
         return V.Verdict(True, 1.0, "", {"v2": True})

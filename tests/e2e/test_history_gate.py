@@ -7,7 +7,7 @@ import re
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import main, materialize
+from beyond_vibes_assets.cli.main import main, materialize
 from resources.warehouse import WarehouseResource
 from tests.browser import inspect_report
 from tests.conftest import LIGHT_PROBE, busy_loops, kill_all, make_pack

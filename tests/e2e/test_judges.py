@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 import yaml
 
-from beyond_vibes_assets.cli import materialize, materialize_many
+from beyond_vibes_assets.cli.main import materialize, materialize_many
 from beyond_vibes_assets.definitions import default_resources
-from beyond_vibes_assets.staleness import stale_status
+from beyond_vibes_assets.cli.staleness import stale_status
 from resources.warehouse import WarehouseResource
 from tests.conftest import latest_metadata
 from tests.e2e.test_sim_episodes import VARIANT, ready
@@ -118,7 +118,7 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
     import mlflow
     from mlflow.entities import AssessmentSource
 
-    from beyond_vibes_assets.cli import main
+    from beyond_vibes_assets.cli.main import main
 
     mlflow.log_feedback(trace_id=rows[0]["trace_id"], name="grounding/correct", value=2, rationale="never read greet.py",
                         source=AssessmentSource(source_type="HUMAN", source_id="reviewer"))

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
 from tests.conftest import LIGHT_PROBE, MATH_ITEMS, latest_metadata
@@ -60,11 +60,11 @@ def test_a_killed_lmeval_run_resumes_without_duplicates(smol_env):
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:
         from beyond_vibes_assets.catalog.resource import CatalogResource
-        from beyond_vibes_assets.sync import sync_instance
+        from beyond_vibes_assets.orchestration.sync import sync_instance
 
         sync_instance(inst, CatalogResource())
         assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
-    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli", "lmeval", "run", "--variant", VARIANT]
+    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "lmeval", "run", "--variant", VARIANT]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = ResponseStore.for_partition(VARIANT, "lmeval.bv_arith")
     deadline = time.monotonic() + 300

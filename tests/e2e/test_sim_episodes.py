@@ -7,7 +7,7 @@ import yaml
 
 from beyond_vibes_assets.agent.episodes import episode_store
 from beyond_vibes_assets.agent.loop import STOP_REASONS
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from resources.warehouse import WarehouseResource
 from tests.conftest import LIGHT_PROBE, MATH_ITEMS
 
@@ -75,7 +75,7 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     model_spans = [s for s in spans if s.span_type == "CHAT_MODEL"]
     assert sum(s.attributes.get("completion_tokens", 0) for s in model_spans) == row["completion_tokens"]
 
-    from beyond_vibes_assets.cli import main
+    from beyond_vibes_assets.cli.main import main
 
     capsys.readouterr()
     assert main(["sims", "show", record["episode_id"][:8]]) == 0
@@ -98,7 +98,7 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
 
 def test_a_metric_change_restales_only_sims_and_rescoring_sends_nothing(smol_env, tmp_path, monkeypatch):
     from beyond_vibes_assets.catalog import sims as sims_module
-    from beyond_vibes_assets.staleness import stale_status
+    from beyond_vibes_assets.cli.staleness import stale_status
 
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric", "max_tokens": 16})})
@@ -135,13 +135,13 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.settings import ensure_dagster_home
-    from beyond_vibes_assets.sync import sync_instance
+    from beyond_vibes_assets.orchestration.sync import sync_instance
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:
         sync_instance(inst, CatalogResource())
         assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
-    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli", "sims", "run", "--variant", VARIANT, "--sim", "hello",
+    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "sims", "run", "--variant", VARIANT, "--sim", "hello",
            "--repeats", "4"]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = episode_store(VARIANT, "hello")

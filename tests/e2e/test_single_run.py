@@ -5,8 +5,8 @@ partition fails alone."""
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize
-from beyond_vibes_assets.staleness import partition_range, stale_status
+from beyond_vibes_assets.cli.main import materialize
+from beyond_vibes_assets.cli.staleness import partition_range, stale_status
 from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import time
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from tests.conftest import LIGHT_PROBE, llama_server_pids
 
@@ -25,13 +25,13 @@ def test_a_stop_signal_ends_the_command_keeps_work_and_leaves_no_server(smol_env
                           "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})})
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.settings import ensure_dagster_home
-    from beyond_vibes_assets.sync import sync_instance
+    from beyond_vibes_assets.orchestration.sync import sync_instance
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:  # a quick probe first, so the CLI finds it fresh
         sync_instance(inst, CatalogResource())
         assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
-    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli", "packs", "run", "--variant", VARIANT]
+    cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "packs", "run", "--variant", VARIANT]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stories = ResponseStore.for_partition(VARIANT, "a_stories")
     deadline = time.monotonic() + 300

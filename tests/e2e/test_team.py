@@ -17,7 +17,7 @@ import boto3
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize, materialize_many
+from beyond_vibes_assets.cli.main import materialize, materialize_many
 from beyond_vibes_assets.definitions import default_resources
 from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS, REPO, SMOL_CONFIG, make_pack
 from tests.e2e.test_sim_episodes import tiny_sim
@@ -78,7 +78,7 @@ def test_a_ui_backfill_through_the_daemon_respects_the_engine_pool_and_writes_ea
         with dg.DagsterInstance.get() as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             from beyond_vibes_assets.catalog.resource import CatalogResource
-            from beyond_vibes_assets.sync import sync_instance
+            from beyond_vibes_assets.orchestration.sync import sync_instance
 
             sync_instance(instance, CatalogResource())
             for variant in VARIANTS:  # weights into S3 and a probe, in-process, before the team takes over

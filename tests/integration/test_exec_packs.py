@@ -7,8 +7,8 @@ import json
 import pytest
 
 from beyond_vibes_assets.catalog.packs import load_pack
-from beyond_vibes_assets.scoring import execution
-from beyond_vibes_assets.scoring import verifiers as V
+from beyond_vibes_assets.scoring import sandboxed
+from beyond_vibes_assets.scoring import registry as V
 from beyond_vibes_assets.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_references_pass_every_item_and_an_empty_reply_fails(name, home):
         traps = [i for i in pack.items if i.check.get("trap")]
         assert len(traps) >= 4
         for item in traps:  # a trap "fixed" anyway fails, even when its tests still pass
-            changed = verdict(item, "```python\n" + next(iter(execution.read_tree(item.check, item.check["files"]).values()))
+            changed = verdict(item, "```python\n" + next(iter(sandboxed.read_tree(item.check, item.check["files"]).values()))
                               + "\n# tidied\n```")
             assert not changed.passed and "changed" in changed.reason
 
@@ -67,17 +67,17 @@ def test_rescoring_executes_nothing_and_a_verifier_change_reexecutes_only_its_it
     items = code.items[:3] + shell.items[:3]
     for item in items:
         verdict(item, refs[item.id])
-    before = execution.stats()
+    before = sandboxed.stats()
     for item in items:
         assert verdict(item, refs[item.id]).passed
-    after = execution.stats()
+    after = sandboxed.stats()
     assert after["executed"] == before["executed"] and after["cached"] == before["cached"] + 6
     real = V.code_version
     monkeypatch.setattr(V, "code_version", lambda name: real(name) + ("-edited" if name == "python_tests" else ""))
-    from beyond_vibes_assets.scoring import executing
+    from beyond_vibes_assets.scoring import execution_verifiers as executing
 
     monkeypatch.setattr(executing, "code_version", V.code_version)
     for item in items:
         assert verdict(item, refs[item.id]).passed
-    final = execution.stats()
+    final = sandboxed.stats()
     assert final["executed"] == after["executed"] + 3 and final["cached"] == after["cached"] + 3

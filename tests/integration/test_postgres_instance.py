@@ -5,7 +5,7 @@ import shutil
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.definitions import default_resources
 from tests.conftest import REPO, make_pack
 from tests.servers import postgres_on_loopback

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from beyond_vibes_assets.catalog_state import record_catalog_state
+from beyond_vibes_assets.catalog.state import record_catalog_state
 from resources.warehouse import SQL_DIR, WarehouseResource, WarehouseRowError, read_sql
 from tests.servers import postgres_on_loopback
 from tests.unit.test_catalog_state import setup

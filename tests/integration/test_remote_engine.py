@@ -7,7 +7,7 @@ import shutil
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.engine.weights import packaged_file
 from beyond_vibes_assets.resolve import BUILTIN_TEMPLATES
 from resources.llama_server import LlamaServerResource
@@ -48,7 +48,7 @@ def test_remote_server_is_measured_and_a_different_file_is_refused(home, tmp_pat
         monkeypatch.setenv("BEYOND_VIBES_PACKS", str(tmp_path / "packs"))
         instance = dg.DagsterInstance.ephemeral()
         from beyond_vibes_assets.catalog.resource import CatalogResource
-        from beyond_vibes_assets.sync import sync_instance
+        from beyond_vibes_assets.orchestration.sync import sync_instance
 
         sync_instance(instance, CatalogResource())
         servers_before = llama_server_pids()

@@ -3,7 +3,7 @@
 import boto3
 import pytest
 
-from beyond_vibes_assets.cli import materialize
+from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.definitions import default_resources
 from beyond_vibes_assets.engine.weights import sha256_file
 from resources.object_store import ObjectStoreResource

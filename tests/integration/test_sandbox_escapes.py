@@ -23,7 +23,7 @@ import pytest
 
 from beyond_vibes_assets.agent.tools import TOOLS_ALL, Toolbox
 from beyond_vibes_assets.sandbox import Limits, Workspace, budget, isolation_problem
-from beyond_vibes_assets.scoring import execution
+from beyond_vibes_assets.scoring import sandboxed
 from beyond_vibes_assets.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -150,8 +150,8 @@ def test_read_backs_never_follow_links(home, monkeypatch, tmp_path):
     references = REPO_ROOT / "packs" / "code" / "references.jsonl"
     script = (f"ln -s {secret} a.txt; ln -s /proc/self/environ b.txt; ln -s {references} c.txt; "
               f"ln -s /proc/1/environ d.txt; ln -s {tmp_path} dir; ln /etc/passwd hard.txt; echo ok > e.txt")
-    run_ = execution.run_files({"x.txt": "x"}, script, execution.limits_for({"timeout_s": 10}), collect=True)
-    stored = json.dumps(execution.as_dict(run_))
+    run_ = sandboxed.run_files({"x.txt": "x"}, script, sandboxed.limits_for({"timeout_s": 10}), collect=True)
+    stored = json.dumps(sandboxed.as_dict(run_))
     assert "TOP-SECRET" not in stored and CANARY not in stored and '"reply"' not in stored and "root:" not in stored
     assert set(run_.files) == {"x.txt", "e.txt"}
 
@@ -219,8 +219,8 @@ def test_a_sandbox_holding_its_whole_process_budget_does_not_starve_another(home
         assert int((hog_dir / "held").read_text()) >= 100  # it holds (nearly) its whole budget of 128
         validity = check_validity(load_sim(REPO_ROOT / "sims" / "planning-sqlite-migration"), home / "validity")
         assert validity.valid, validity.problems()
-        also = execution.run_files({}, "for i in 1 2 3 4 5 6 7 8; do sh -c 'exit 0' & done; wait; echo FORKED",
-                                   execution.limits_for({"timeout_s": 20}))
+        also = sandboxed.run_files({}, "for i in 1 2 3 4 5 6 7 8; do sh -c 'exit 0' & done; wait; echo FORKED",
+                                   sandboxed.limits_for({"timeout_s": 20}))
         assert "FORKED" in also.output and "Cannot fork" not in also.output, also.output
         assert not future.done()  # the hog still holds its processes while the others ran
         (hog_dir / "release").write_text("")
@@ -274,7 +274,7 @@ def test_machine_failures_are_sandbox_errors_and_a_forged_one_is_not(home, monke
             monkeypatch.setattr(budget, "WAIT_S", 0.2)
             starved = ws.run("true", Limits(timeout_s=10))
         assert starved.sandbox_error and "busy" in starved.sandbox_error
-        done = execution.run_files({}, "true", execution.limits_for({}))
+        done = sandboxed.run_files({}, "true", sandboxed.limits_for({}))
         assert done.sandbox_error is None
 
 

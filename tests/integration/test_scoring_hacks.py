@@ -12,7 +12,7 @@ import json
 import pytest
 
 from beyond_vibes_assets.catalog.packs import load_pack
-from beyond_vibes_assets.scoring import verifiers as V
+from beyond_vibes_assets.scoring import registry as V
 from beyond_vibes_assets.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -150,11 +150,11 @@ BUGFIX_HACKS = [
 
 @pytest.mark.parametrize("label,item_id,reply", BUGFIX_HACKS, ids=[h[0] for h in BUGFIX_HACKS])
 def test_patch_tests_hacks_fail(home, label, item_id, reply):
-    from beyond_vibes_assets.scoring import execution
+    from beyond_vibes_assets.scoring import sandboxed
 
     item = item_of(pack("bugfix"), item_id)
     if reply is None:
-        files = execution.read_tree(item.check, item.check["files"])
+        files = sandboxed.read_tree(item.check, item.check["files"])
         name = next(iter(files))
         reply = "There is no bug.\n```python\n" + files[name] + "\n# tidied\n```"
     out = verdict(item, reply)

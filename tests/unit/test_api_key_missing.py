@@ -3,8 +3,8 @@
 import dagster as dg
 
 from beyond_vibes_assets.catalog.resource import CatalogResource
-from beyond_vibes_assets.cli import materialize
-from beyond_vibes_assets.sync import sync_instance
+from beyond_vibes_assets.cli.main import materialize
+from beyond_vibes_assets.orchestration.sync import sync_instance
 from tests.conftest import make_pack
 
 

@@ -5,7 +5,7 @@ import pytest
 from beyond_vibes_assets.catalog.errors import ConfigError
 from beyond_vibes_assets.catalog.models_config import load_catalog
 from beyond_vibes_assets.catalog.variants import variants
-from beyond_vibes_assets.cli import main
+from beyond_vibes_assets.cli.main import main
 from tests.conftest import REPO
 
 BASE = """

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from beyond_vibes_assets.catalog.resource import CatalogResource
-from beyond_vibes_assets.catalog_state import CatalogSnapshot, plan_members, record_catalog_state
+from beyond_vibes_assets.catalog.state import CatalogSnapshot, plan_members, record_catalog_state
 from resources.warehouse import WarehouseResource, read_sql
 from tests.conftest import make_pack
 

@@ -1,6 +1,6 @@
 """`beyond-vibes download --dry-run` previews each file once and skips API models."""
 
-from beyond_vibes_assets.cli import main
+from beyond_vibes_assets.cli.main import main
 from tests.conftest import REPO
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from beyond_vibes_assets.cli import main
+from beyond_vibes_assets.cli.main import main
 from resources.warehouse import WarehouseResource
 
 

@@ -4,7 +4,7 @@ import shutil
 
 import dagster as dg
 
-from beyond_vibes_assets.cli import main
+from beyond_vibes_assets.cli.main import main
 from tests.conftest import REPO, make_pack
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from beyond_vibes_assets.history import gate_regressions, latest_regressions, pack_history_row
-from beyond_vibes_assets.report.stats import (
+from beyond_vibes_assets.stats import (
     compare_paired,
     mcnemar_exact,
     paired_bootstrap,
@@ -130,7 +130,7 @@ def test_cpu_meter_sees_other_processes():
     import sys
     import time
 
-    from beyond_vibes_assets.contention import CpuMeter
+    from beyond_vibes_assets.engine.contention import CpuMeter
     from tests.conftest import busy_loops, kill_all
 
     own = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # our own child: not foreign

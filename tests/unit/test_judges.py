@@ -7,12 +7,12 @@ import pytest
 
 from beyond_vibes_assets.catalog.rubrics import load_rubric
 from beyond_vibes_assets.judging import calls as call_cache
-from beyond_vibes_assets.judging.compile import examples, measure
+from beyond_vibes_assets.judging.calibration import examples, measure
 from beyond_vibes_assets.judging.compiling import trust
 from beyond_vibes_assets.judging.labels import load_labels
 from beyond_vibes_assets.judging.program import VERDICT_SCHEMA, adapter, failure_mode_of, judge_alias
 from beyond_vibes_assets.judging.view import judge_view
-from beyond_vibes_assets.report.judges import render_judges, summarize_scores
+from beyond_vibes_assets.report.judge_trust import render_judges, summarize_scores
 from beyond_vibes_assets.settings import REPO_ROOT
 
 

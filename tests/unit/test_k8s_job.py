@@ -10,7 +10,7 @@ import yaml
 
 from beyond_vibes_assets.catalog.models_config import load_catalog
 from beyond_vibes_assets.catalog.variants import variants
-from beyond_vibes_assets.k8s_placement import ENGINE_POOL_TAG, K8S_CONFIG_TAG, run_tags
+from beyond_vibes_assets.orchestration.k8s_placement import ENGINE_POOL_TAG, K8S_CONFIG_TAG, run_tags
 from tests.conftest import REPO
 
 dagster_k8s = pytest.importorskip("dagster_k8s")  # a dev dependency (pinned with dagster)

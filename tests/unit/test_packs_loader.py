@@ -6,7 +6,7 @@ import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
 from beyond_vibes_assets.catalog.packs import discover_packs, load_pack
-from beyond_vibes_assets.scoring import verifiers as V
+from beyond_vibes_assets.scoring import registry as V
 from tests.conftest import REPO, make_pack
 
 

@@ -1,7 +1,7 @@
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.sync import plan_sync
+from beyond_vibes_assets.orchestration.sync import plan_sync
 from partitions import make_variant_key, parse_variant_key, slugify, split_multi_key
 
 

@@ -8,7 +8,7 @@ import sys
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.profiles import TEAM_VARIABLES, ProfileError, current_profile, resources_for
+from beyond_vibes_assets.orchestration.profiles import TEAM_VARIABLES, ProfileError, current_profile, resources_for
 from resources import env_value
 from tests.conftest import REPO
 

@@ -1,7 +1,7 @@
 import pytest
 
 from beyond_vibes_assets.report.leaderboard import render
-from beyond_vibes_assets.report.stats import pareto_front, wilson
+from beyond_vibes_assets.stats import pareto_front, wilson
 
 
 def test_wilson_interval():

@@ -4,8 +4,8 @@ import dagster as dg
 
 from beyond_vibes_assets.assets.engine_probe import determinism_verdict
 from beyond_vibes_assets.catalog.resource import CatalogResource
-from beyond_vibes_assets.inspect_runs import diff_rows
-from beyond_vibes_assets.sensors import catalog_sync_sensor
+from beyond_vibes_assets.cli.inspect_runs import diff_rows
+from beyond_vibes_assets.orchestration.sensors import catalog_sync_sensor
 from tests.conftest import REPO
 
 

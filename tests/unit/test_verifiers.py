@@ -3,7 +3,7 @@
 import pytest
 
 from beyond_vibes_assets.scoring import extract
-from beyond_vibes_assets.scoring.verifiers import VERIFIERS, Response, code_version, verify
+from beyond_vibes_assets.scoring.registry import VERIFIERS, Response, code_version, verify
 
 
 def v(name, text, spec, tool_calls=None):

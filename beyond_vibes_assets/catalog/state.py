@@ -21,7 +21,7 @@ from typing import Any
 
 from resources.warehouse import read_sql
 
-from .catalog.errors import ConfigError
+from .errors import ConfigError
 
 Member = tuple[str, str]  # (kind, name)
 

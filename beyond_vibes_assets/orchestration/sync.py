@@ -8,8 +8,8 @@ import dagster as dg
 
 from partitions import LMEVAL_TASKS, RUBRICS, SIMS, TASKS, VARIANTS
 
-from .catalog.errors import ConfigError
-from .catalog.resource import CatalogResource
+from ..catalog.errors import ConfigError
+from ..catalog.resource import CatalogResource
 
 DIMENSIONS = {"variant": VARIANTS, "task": TASKS, "sim": SIMS, "lmeval": LMEVAL_TASKS, "rubric": RUBRICS}
 GONE = {"variant": "no longer in the catalog", "task": "pack folder gone", "sim": "sim folder gone",

@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from .history import MAX_FOREIGN_CPU_SHARE, latest_regressions
+from ..history import MAX_FOREIGN_CPU_SHARE, latest_regressions
 
 
 def check_specs(asset: str, speed: bool) -> list[dg.AssetCheckSpec]:

@@ -20,14 +20,15 @@ import dagster as dg
 def partition_materialization(context: dg.AssetExecutionContext, partition_key: str | dg.MultiPartitionKey,
                               metadata: dict[str, Any], data_version: str | None = None,
                               tags: dict[str, str] | None = None) -> dg.AssetMaterialization:
-    from dagster._core.definitions.data_version import compute_logical_data_version
-    from dagster._core.execution.plan.execute_step import (
+    from .dagster_private import (
         _build_data_version_tags,
         _get_code_version,
         _get_input_provenance_data,
+        compute_logical_data_version,
+        step_context,
     )
 
-    step = context.op_execution_context._step_execution_context  # noqa: SLF001 - see module docstring
+    step = step_context(context)
     key = context.asset_key
     code_version = _get_code_version(key, step)
     provenance = _get_input_provenance_data(key, step)

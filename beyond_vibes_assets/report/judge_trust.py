@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from .stats import bootstrap_mean
+from ..stats import bootstrap_mean
 
 
 def _f(value: Any, digits: int = 2) -> str:

@@ -3,8 +3,8 @@
 
 import dagster as dg
 
-from .catalog.errors import ConfigError
-from .catalog.resource import CatalogResource
+from ..catalog.errors import ConfigError
+from ..catalog.resource import CatalogResource
 from .sync import current, sync_plan, wanted
 
 

@@ -13,10 +13,9 @@ import dagster as dg
 
 
 def _resolver(instance: dg.DagsterInstance):
-    from dagster._core.definitions.data_version import CachingStaleStatusResolver
-    from dagster._core.loader import LoadingContextForTest
+    from ..orchestration.dagster_private import CachingStaleStatusResolver, LoadingContextForTest
 
-    from .definitions import defs
+    from ..definitions import defs
 
     return CachingStaleStatusResolver(instance, defs.resolve_asset_graph(), LoadingContextForTest(instance))
 
@@ -43,7 +42,7 @@ def partition_range(instance: dg.DagsterInstance, asset: str, keys: Sequence[obj
     order (dynamic partitions: the order they were added), which is what Dagster's single-run backfill
     launches; a plain dynamic range is a slice of that order.
     """
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+    from ..orchestration.dagster_private import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     multi = [k for k in keys if isinstance(k, dg.MultiPartitionKey)]
     if multi:
@@ -56,7 +55,7 @@ def partition_range(instance: dg.DagsterInstance, asset: str, keys: Sequence[obj
             size *= picked[-1] - picked[0] + 1
         first, last = dg.MultiPartitionKey(start), dg.MultiPartitionKey(end)
     else:
-        from .definitions import defs
+        from ..definitions import defs
 
         dynamic = defs.resolve_asset_graph().get(dg.AssetKey(asset)).partitions_def
         assert isinstance(dynamic, dg.DynamicPartitionsDefinition) and dynamic.name

@@ -16,8 +16,8 @@ from rich.markup import escape
 
 from ..catalog.rubrics import scan_rubrics
 from ..settings import judges_dir
-from .labels import Label, append_label
-from .view import judge_view, sample_from_record
+from ..judging.labels import Label, append_label
+from ..judging.view import judge_view, sample_from_record
 
 
 def _ask(prompt: str) -> str:

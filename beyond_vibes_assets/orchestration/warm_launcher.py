@@ -6,7 +6,7 @@ value of the smaller dimension, so a backfill of already-answered partitions was
 Configured in `deploy/dagster.yaml` (the local profile):
 
     run_launcher:
-      module: beyond_vibes_assets.warm_launcher
+      module: beyond_vibes_assets.orchestration.warm_launcher
       class: WarmRunLauncher
 
 Runs of other code locations, or any run when the pool cannot start, go the default way (the code server).
@@ -29,10 +29,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster._core.launcher import DefaultRunLauncher, LaunchRunContext
-from dagster._serdes import ConfigurableClassData
+from .dagster_private import ConfigurableClassData, DefaultRunLauncher, LaunchRunContext
 
-from .settings import REPO_ROOT
+from ..settings import REPO_ROOT
 from .warm_pool import POOL_MARKER
 
 PID_TAG = "beyond_vibes/run_worker_pid"
@@ -139,9 +138,7 @@ class WarmRunLauncher(DefaultRunLauncher):
         return origin.repository_origin.executable_path or sys.executable, cwd
 
     def launch_run(self, context: LaunchRunContext) -> None:
-        from dagster._core.events import EngineEventData
-        from dagster._grpc.types import ExecuteRunArgs
-        from dagster._serdes import serialize_value
+        from .dagster_private import EngineEventData, ExecuteRunArgs, serialize_value
 
         run = context.dagster_run
         where = self._ours(run)

@@ -18,8 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from . import stop_signals
-from .catalog.errors import ConfigError
+from ..runner import stop_signals
+from ..catalog.errors import ConfigError
 
 # soft_wrap: a message piped to a file or a CI log stays one line instead of breaking mid-sentence at 80 columns
 # piped to a file or a CI log there is no terminal width: 160 columns keep progress bars and tables readable
@@ -30,7 +30,7 @@ RESUME_HINT = "completed work is kept; run the same command again to resume"
 
 def _catalog(args: argparse.Namespace):
     """The one CatalogResource of this command: --config/--packs passed as values, never through os.environ."""
-    from .catalog.resource import CatalogResource
+    from ..catalog.resource import CatalogResource
 
     if getattr(args, "catalog_resource", None) is None:
         given = {k: getattr(args, k, None) for k in ("config", "packs", "sims", "judges")}
@@ -39,7 +39,7 @@ def _catalog(args: argparse.Namespace):
 
 
 def _resources(args: argparse.Namespace) -> dict:
-    from .definitions import default_resources
+    from ..definitions import default_resources
 
     return {**default_resources(), "catalog": _catalog(args)}
 
@@ -47,9 +47,9 @@ def _resources(args: argparse.Namespace) -> dict:
 def _instance():
     import dagster as dg
 
-    from .settings import ensure_dagster_home
+    from ..settings import ensure_dagster_home
 
-    from .orphans import reap_orphaned_runs
+    from ..orchestration.orphans import reap_orphaned_runs
 
     ensure_dagster_home()
     instance = dg.DagsterInstance.get()
@@ -67,9 +67,9 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
     """
     import dagster as dg
 
-    from .assets import ALL_ASSETS
-    from .definitions import default_resources
-    from .orphans import launch_tags
+    from ..assets import ALL_ASSETS
+    from ..definitions import default_resources
+    from ..orchestration.orphans import launch_tags
 
     result = dg.materialize(
         ALL_ASSETS, selection=selection, partition_key=partition_key, instance=instance or _instance(),
@@ -88,12 +88,12 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
 
 def _placement_tags(partition_key) -> dict[str, str]:
     """Under the k8s profile, a run of one variant carries its placement (GPU, node selector) as run tags."""
-    from .profiles import current_profile
+    from ..orchestration.profiles import current_profile
 
     if current_profile() != "k8s" or partition_key is None:
         return {}
-    from .catalog.resource import CatalogResource
-    from .k8s_placement import run_tags
+    from ..catalog.resource import CatalogResource
+    from ..orchestration.k8s_placement import run_tags
 
     keys = getattr(partition_key, "keys_by_dimension", None) or {"variant": str(partition_key)}
     try:
@@ -155,8 +155,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _label_problems(cat) -> list:
     """Every human-label file must parse and name its rubric's criteria."""
-    from .catalog.errors import ConfigError
-    from .judging.labels import load_labels
+    from ..catalog.errors import ConfigError
+    from ..judging.labels import load_labels
 
     problems = []
     for name, rubric in cat.all_rubrics().items():
@@ -171,10 +171,10 @@ def _lmeval_problems(catalog) -> list:
     """Each lm-eval task must exist and use a request type the served endpoints can answer."""
     if not catalog.lm_eval.tasks:
         return []
-    from .catalog.errors import Problem
+    from ..catalog.errors import Problem
 
     try:
-        from .lmeval.tasks import UnsupportedTask, task_spec
+        from ..lmeval.tasks import UnsupportedTask, task_spec
     except ImportError:
         return [Problem(catalog.path, "lm_eval", "", "lm-evaluation-harness is not installed",
                         "install the extra: .venv/bin/pip install -e '.[lmeval]' (deploy/install.sh does it)")]
@@ -234,7 +234,7 @@ def cmd_sims_validate(args: argparse.Namespace) -> int:
     """Each sim's reference solution passes every criterion and its untouched repository fails one (real sandbox)."""
     import tempfile
 
-    from .agent.validity import check_validity
+    from ..agent.validity import check_validity
 
     cat = _catalog(args)
     problems = cat.problems()
@@ -264,7 +264,7 @@ def cmd_variants(args: argparse.Namespace) -> int:
 
 
 def _sync(instance, args: argparse.Namespace) -> None:
-    from .sync import sync_instance
+    from ..orchestration.sync import sync_instance
 
     plan = sync_instance(instance, _catalog(args))
     for line in plan.lines() or ["partitions already match the catalog"]:
@@ -277,8 +277,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from .catalog.variants import variants
-    from .engine.weights import origin_of
+    from ..catalog.variants import variants
+    from ..engine.weights import origin_of
 
     catalog = _catalog(args).catalog()
     chosen = [v for v in variants(catalog) if not args.variant or v.key in args.variant]
@@ -329,7 +329,7 @@ def _progress_bars() -> Iterator[None]:
     In a terminal the bars are live; in a CI log or a file rich draws them once, finished, at the end."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .runner import progress
+    from ..runner import progress
 
     columns = (TextColumn("  {task.fields[label]}"), BarColumn(bar_width=24), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("{task.fields[note]}"))
@@ -413,7 +413,7 @@ def cmd_lmeval_run(args: argparse.Namespace) -> int:
 
 
 def cmd_export_lmeval(args: argparse.Namespace) -> int:
-    from .lmeval.export import export_pack
+    from ..lmeval.export import export_pack
 
     folder = export_pack(_catalog(args).pack(args.pack), Path(args.out))
     console.print(f"lm-eval task written to {folder} (run it with: lm_eval --include_path {folder.parent} "
@@ -422,7 +422,7 @@ def cmd_export_lmeval(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .settings import home
+    from ..settings import home
 
     if cmd_validate(args):
         return 1
@@ -506,7 +506,7 @@ def cmd_judges_run(args: argparse.Namespace) -> int:
 
 def cmd_judges_import(args: argparse.Namespace) -> int:
     """Human assessments from MLflow traces (`<rubric>/<criterion>`, source HUMAN) appended as labels."""
-    from .judging.mlflow_labels import import_labels
+    from ..judging.mlflow_labels import import_labels
 
     cat = _catalog(args)
     names = args.rubric or sorted(cat.all_rubrics())
@@ -517,14 +517,14 @@ def cmd_judges_import(args: argparse.Namespace) -> int:
 
 
 def cmd_judges_label(args: argparse.Namespace) -> int:
-    from .judging.label_cli import cmd_label
+    from .labels import cmd_label
 
     return cmd_label(args, console)
 
 
 def cmd_mlflow(args: argparse.Namespace) -> int:
     """The MLflow UI on 127.0.0.1 over this home's tracking store (one trace per agent episode)."""
-    from .agent.traces import tracking_uri
+    from ..agent.traces import tracking_uri
 
     local = Path(sys.executable).parent / "mlflow"
     binary = str(local) if local.exists() else "mlflow"
@@ -533,7 +533,7 @@ def cmd_mlflow(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from .settings import REPO_ROOT
+    from ..settings import REPO_ROOT
 
     _instance()
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest

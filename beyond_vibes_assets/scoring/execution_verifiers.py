@@ -2,7 +2,7 @@
 
 Which part of a reply is run: the first fenced block tagged for the language (```python / ```diff /
 ```bash), else the first fenced block of any tag, else the whole reply. Each result is stored
-(scoring/execution.py), so re-scoring runs nothing new. A timeout is the model's failure (its code never
+(scoring/sandboxed.py), so re-scoring runs nothing new. A timeout is the model's failure (its code never
 ended); a sandbox that cannot start or has no free budget is the machine's (`sandbox_error`): both are failure
 modes of their own (detail `execution_failure`), and a refused escape attempt fails the item with the reason.
 
@@ -22,8 +22,8 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from . import execution, test_runner
-from .verifiers import _USES, Response, Verdict, code_version, verifier
+from . import sandboxed, test_runner
+from .registry import Response, Verdict, code_version, uses, verifier
 
 FENCE = re.compile(r"```([\w+-]*)[^\n]*\n(.*?)```", re.S)
 RUNNER = Path(test_runner.__file__).read_text()
@@ -57,9 +57,9 @@ def expected_tests(source: str) -> list[str]:
 def _run_tests(files: dict[str, str], tests: str, spec: dict[str, Any]) -> dict[str, Any]:
     nonce = secrets.token_hex(16)
     payload = json.dumps({"nonce": nonce, "module": spec.get("module", "solution"), "tests": tests}).encode()
-    run = execution.run_files({**files, "_bv_runner.py": RUNNER}, f"{sys.executable} -I _bv_runner.py",
-                              execution.limits_for(spec), stdin=payload, result_channel=True, writable=False)
-    out = execution.as_dict(run)
+    run = sandboxed.run_files({**files, "_bv_runner.py": RUNNER}, f"{sys.executable} -I _bv_runner.py",
+                              sandboxed.limits_for(spec), stdin=payload, result_channel=True, writable=False)
+    out = sandboxed.as_dict(run)
     out.pop("channel", None)
     out["result"] = read_result(run.channel, nonce)
     out["expected"] = expected_tests(tests)
@@ -90,7 +90,7 @@ def _verdict_from_tests(out: dict[str, Any], source: str) -> Verdict:
                         output=out["output"][-1500:])
     result = out.get("result")
     reported = " ".join([str((result or {}).get("error") or "")] + [f[1] for f in (result or {}).get("failed") or []])
-    refusal = out.get("refusal") or execution.Execution(None, reported).refusal()
+    refusal = out.get("refusal") or sandboxed.Execution(None, reported).refusal()
     refused = f"; sandbox refused: {refusal}" if refusal else ""
     if result is None:
         return Verdict(False, 0.0, "the code ended the test process before the tests reported" + refused,
@@ -117,8 +117,8 @@ def _verdict_from_tests(out: dict[str, Any], source: str) -> Verdict:
 
 
 def _cached(name: str, spec: dict[str, Any], used: dict[str, str], reply: str, run) -> dict[str, Any]:
-    key = execution.execution_key(name, code_version(name), spec, used, reply)
-    return execution.cached(key, run)
+    key = sandboxed.execution_key(name, code_version(name), spec, used, reply)
+    return sandboxed.cached(key, run)
 
 
 @verifier("python_tests")
@@ -127,7 +127,7 @@ def python_tests(response: Response, spec: dict[str, Any]) -> Verdict:
     code, source = extract_block(response.text, ("python", "py", "python3"))
     if not code.strip():
         return Verdict(False, 0.0, "no code in the reply", {"code_from": source})
-    tests = execution.read_tree(spec, spec["tests"])
+    tests = sandboxed.read_tree(spec, spec["tests"])
     out = _cached("python_tests", spec, tests, code,
                   lambda: _run_tests({spec.get("module", "solution") + ".py": code}, next(iter(tests.values())), spec))
     return _verdict_from_tests(out, source)
@@ -145,8 +145,8 @@ def _apply_reply(files: dict[str, str], reply: str, editable: str) -> tuple[dict
     if re.search(r"^--- ", diff, re.M) and re.search(r"^\+\+\+ ", diff, re.M) and "@@" in diff:
         command = ("git apply --recount --whitespace=nowarn -p1 .tmp/reply.diff 2>/dev/null || "
                    "git apply --recount --whitespace=nowarn -p0 .tmp/reply.diff")
-        run = execution.run_files({**files, ".tmp/reply.diff": diff if diff.endswith("\n") else diff + "\n"}, command,
-                                  execution.limits_for({"timeout_s": 10}), collect=True)
+        run = sandboxed.run_files({**files, ".tmp/reply.diff": diff if diff.endswith("\n") else diff + "\n"}, command,
+                                  sandboxed.limits_for({"timeout_s": 10}), collect=True)
         if run.sandbox_error:
             return None, "diff", f"sandbox unavailable: {run.sandbox_error}"
         if run.exit_code != 0:
@@ -178,8 +178,8 @@ def patch_tests(response: Response, spec: dict[str, Any]) -> Verdict:
     """A buggy file set and hidden tests; the reply (unified diff or full replacement file) is applied and the
     tests run. Only the editable file may change (a new module that shadows another, an edited fixture or test
     helper fails). Trap items have no bug: they pass only when the reply says so and changes nothing."""
-    files = execution.read_tree(spec, spec["files"])
-    tests = execution.read_tree(spec, spec["tests"])
+    files = sandboxed.read_tree(spec, spec["files"])
+    tests = sandboxed.read_tree(spec, spec["tests"])
     editable = spec.get("editable") or next(n for n in sorted(files) if n.endswith(".py") and not n.startswith("test"))
     allow_new = list(spec.get("allow_new") or [])
 
@@ -263,12 +263,12 @@ def shell_state(response: Response, spec: dict[str, Any]) -> Verdict:
     script = "\n".join(line[2:] if line.startswith("$ ") else line for line in script.splitlines())
     if not script.strip():
         return Verdict(False, 0.0, "no command in the reply", {"code_from": source})
-    setup = execution.read_tree(spec, spec["setup"]) if spec.get("setup") else {}
+    setup = sandboxed.read_tree(spec, spec["setup"]) if spec.get("setup") else {}
 
     def run() -> dict[str, Any]:
-        done = execution.run_files({**setup, ".tmp/reply.sh": script + "\n"}, "bash .tmp/reply.sh",
-                                   execution.limits_for(spec), collect=True)
-        return {**execution.as_dict(done), "refusal": done.refusal()}
+        done = sandboxed.run_files({**setup, ".tmp/reply.sh": script + "\n"}, "bash .tmp/reply.sh",
+                                   sandboxed.limits_for(spec), collect=True)
+        return {**sandboxed.as_dict(done), "refusal": done.refusal()}
 
     out = _cached("shell_state", spec, setup, script, run)
     if out.get("sandbox_error"):
@@ -292,6 +292,6 @@ def shell_state(response: Response, spec: dict[str, Any]) -> Verdict:
                    ("; ".join(problems) + refused)[:500], detail)
 
 
-# the sandbox runner and the cache count toward these verifiers' code versions
+# the sandbox runner, the test runner and the cache count toward these verifiers' code versions
 for _name in ("python_tests", "patch_tests", "shell_state"):
-    _USES[_name] = (execution, test_runner, sys.modules[__name__])
+    uses(_name, sandboxed, test_runner, sys.modules[__name__])

@@ -13,7 +13,7 @@ line: the launcher sends {"run_id", "args"} (serialized ExecuteRunArgs); the poo
 {"run_id", "error"}. The pool exits when its stdin closes (the launcher went away); run workers it forked keep
 running to their end, as spawned ones would.
 
-    python -m beyond_vibes_assets.warm_pool MODULE [MODULE ...]
+    python -m beyond_vibes_assets.orchestration.warm_pool MODULE [MODULE ...]
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ import signal
 import sys
 import traceback
 
-POOL_MARKER = "beyond_vibes_assets.warm_pool"  # in the pool's (and so its children's) command line
+POOL_MARKER = "beyond_vibes_assets.orchestration.warm_pool"  # in the pool's (and so its children's) command line
 
 
 def preload(modules: list[str]) -> None:
     """Import what every run worker needs. Nothing here may start a thread or open a connection: the pool forks."""
     import dagster  # noqa: F401 - the import is the point
-    from dagster._cli.api import execute_run_command  # noqa: F401
+    from .dagster_private import execute_run_command  # noqa: F401
 
     for name in modules:
         importlib.import_module(name)
@@ -44,7 +44,7 @@ def preload(modules: list[str]) -> None:
 
 def run_worker(args_json: str) -> int:
     """In the forked child: `dagster api execute_run ARGS` without a new interpreter."""
-    from dagster._cli.api import execute_run_command
+    from .dagster_private import execute_run_command
 
     try:
         execute_run_command.main(args=[args_json], standalone_mode=False, prog_name="dagster api execute_run")

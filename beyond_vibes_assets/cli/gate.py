@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .history import gate_regressions, latest_regressions, save_baseline
+from ..history import gate_regressions, latest_regressions, save_baseline
 
 
 def cmd_baseline_save(args: argparse.Namespace, console: Any, warehouse: Any) -> int:

@@ -54,7 +54,7 @@ def diff_rows(a: dict, b: dict) -> list[dict[str, Any]]:
 
 def paired(a: dict, b: dict) -> dict[str, Any]:
     """McNemar's exact test and the paired bootstrap over the items both sides answered (failed calls left out)."""
-    from .report.stats import compare_paired
+    from ..stats import compare_paired
 
     keys = sorted(k for k in set(a) & set(b) if not a[k]["failure_mode"] and not b[k]["failure_mode"])
     return compare_paired([(bool(a[k]["passed"]), bool(b[k]["passed"])) for k in keys])
@@ -64,7 +64,7 @@ def label(warehouse: WarehouseResource, key: str) -> str:
     """A variant key with the upward-derived mark the report uses ("(≤ Q4_1 source)"); run ids unchanged."""
     from partitions import parse_variant_key
 
-    from .catalog.quants import bounded_by
+    from ..catalog.quants import bounded_by
 
     try:
         parsed = parse_variant_key(key)

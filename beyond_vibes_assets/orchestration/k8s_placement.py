@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .catalog.variants import Variant
+from ..catalog.variants import Variant
 
 K8S_CONFIG_TAG = "dagster-k8s/config"
 ENGINE_POOL_TAG = "beyond_vibes/engine_pool"

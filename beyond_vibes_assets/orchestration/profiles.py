@@ -52,7 +52,7 @@ def resources_for(profile: str) -> dict[str, object]:
     from resources import (HuggingFaceResource, LLMClientResource, LlamaServerResource, ObjectStoreResource,
                            WarehouseResource)
 
-    from .catalog.resource import CatalogResource
+    from ..catalog.resource import CatalogResource
 
     missing = missing_variables(profile)
     if missing:

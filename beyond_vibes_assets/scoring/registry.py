@@ -1,0 +1,95 @@
+"""The verifier registry: what a verifier is (response, spec) -> Verdict, the table of them by name, their code
+versions and the one safe way to call them.
+
+Verifier modules register themselves here (`verifiers.py`: the text verifiers; `execution_verifiers.py`: the ones
+that run the reply in the sandbox); neither imports the other, and the registry loads both the first time a name
+is looked up. A verifier's code version hashes its own source, the shared helpers and the modules it declares
+it uses (`uses`), so editing one verifier, or a module one relies on, makes only the packs using it stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from types import ModuleType
+from typing import Any
+
+PLUGINS = ("verifiers", "execution_verifiers")
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a verifier sees: the scored answer (reasoning already stripped) and any tool calls."""
+
+    text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    score: float  # 0..1; partial credit for field-level scoring
+    reason: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Verifier = Callable[[Response, dict[str, Any]], Verdict]
+_VERIFIERS: dict[str, Verifier] = {}
+_USES: dict[str, tuple[ModuleType, ...]] = {}
+_HELPERS: list[Callable[..., Any]] = []
+_COMMON: list[ModuleType] = []
+
+
+def verifier(name: str) -> Callable[[Verifier], Verifier]:
+    """Register a verifier; what its `check` may hold is scoring/specs.py's SPECS[name], checked at pack load."""
+    def register(fn: Verifier) -> Verifier:
+        _VERIFIERS[name] = fn
+        return fn
+
+    return register
+
+
+def uses(name: str, *modules: ModuleType) -> None:
+    """Modules whose code counts toward verifier `name`'s version (a sandbox runner, a table parser, ...)."""
+    _USES[name] = tuple(modules)
+
+
+def register_helpers(*helpers: Callable[..., Any], common: tuple[ModuleType, ...] = ()) -> None:
+    """Functions and modules every verifier's version includes (the shared verdict helpers, answer extraction)."""
+    _HELPERS.extend(h for h in helpers if h not in _HELPERS)
+    _COMMON.extend(m for m in common if m not in _COMMON)
+
+
+def verifiers() -> dict[str, Verifier]:
+    """Every registered verifier by name (the plugin modules are loaded on first use)."""
+    if not _VERIFIERS:
+        for plugin in PLUGINS:
+            importlib.import_module(f"{__package__}.{plugin}")
+    return _VERIFIERS
+
+
+def code_version(name: str) -> str:
+    """Hash of the verifier's source and the helpers and modules it relies on."""
+    fn = verifiers()[name]
+    parts = [inspect.getsource(fn), *(inspect.getsource(h) for h in _HELPERS)]
+    parts += [inspect.getsource(m) for m in (*_COMMON, *_USES.get(name, ()))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def verify(name: str, response: Response, spec: dict[str, Any]) -> Verdict:
+    try:
+        return verifiers()[name](response, spec)
+    except Exception as exc:  # a verifier bug must not crash a run; it is a recorded verdict
+        return Verdict(False, 0.0, f"verifier error: {type(exc).__name__}: {exc}", {"verifier_error": True})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VERIFIERS":  # the table, loaded (read-only use: register with @verifier)
+        return verifiers()
+    raise AttributeError(name)
