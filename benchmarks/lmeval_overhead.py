@@ -27,7 +27,7 @@ PLATFORM = """
 import json, sys
 from beyond_vibes_assets.catalog.models_config import LmEvalTask
 from beyond_vibes_assets.lmeval.run import evaluate
-from beyond_vibes_assets.runner.pack_runner import Target
+from beyond_vibes_assets.runner.target import Target
 from resources.llm_client import make_client
 base, limit, slots = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 target = Target("bench~Q4_1~cpu", "smol", "Q4_1", "cpu", make_client("openai_compatible", base + "/v1", "smol"),

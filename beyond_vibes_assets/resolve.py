@@ -25,7 +25,7 @@ from .catalog.resource import CatalogResource
 from .catalog.variants import Variant
 from .engine.build import BuildInfo, ensure_build
 from .engine.weights import WeightsError, WeightsManifest, load_manifest
-from .runner.pack_runner import Target
+from .runner.target import Target
 from .settings import REPO_ROOT, subdir
 
 BUILTIN_TEMPLATES = REPO_ROOT / "beyond_vibes_assets" / "engine" / "templates"
@@ -108,6 +108,16 @@ class ResolvedVariant:
             return
         with self.serve(server, store, log_name, log) as running:
             yield Endpoint(running.base_url, running.slots, running.props, running)
+
+    @contextlib.contextmanager
+    def serving(self, server: LlamaServerResource, store: ObjectStoreResource, log_name: str, log: Log, *,
+                needed: bool = True, slot: Callable[[str], contextlib.AbstractContextManager[Any]] | None = None,
+                ) -> Iterator[Endpoint]:
+        """The one way a run reaches this variant: the engine pool's slot (a local variant that has something to
+        send) and its endpoint, opened and closed together."""
+        claim = slot(self.key) if slot is not None and needed and not self.is_api else contextlib.nullcontext()
+        with claim, self.endpoint(server, store, log_name, log, needed) as endpoint:
+            yield endpoint
 
     def concurrency(self, requested: int | None = None) -> int:
         """Requests in flight when this variant's answers are produced (engine slots, or the API model's cap),

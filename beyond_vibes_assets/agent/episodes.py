@@ -17,6 +17,7 @@ import asyncio
 import json
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatch
 from pathlib import Path
@@ -26,6 +27,7 @@ import httpx
 
 from ..catalog.sims import Sim
 from ..runner.response_store import ResponseStore, stable_hash
+from ..runner.target import CANONICAL_SAMPLING, sampling_with
 from ..scoring import trace_metrics as M
 from ..scoring.criteria import CriterionResult, evaluate
 from ..settings import subdir
@@ -42,24 +44,51 @@ def episode_store(variant: str, sim: str) -> ResponseStore:
     return ResponseStore(subdir("episodes", variant) / f"{sim}.jsonl")
 
 
-def episode_key(variant: str, sim: Sim, prompt: str, tool_mode: str, sampling: dict[str, Any], model_sha256: str | None,
-                engine_build: str | None, repeat: int, stop_when_stuck: bool = True, harness: str = HARNESS,
-                pushback: bool = True) -> str:
-    if harness != HARNESS:  # an external harness has its own tool protocol and stop rules
-        tool_mode, stop_when_stuck, pushback = harness, False, False
-    return stable_hash({"variant": variant, "sim": sim.name, "inputs": sim.input_fingerprint, "prompt": prompt,
-                        "tool_mode": tool_mode, "sampling": sampling, "model_sha256": model_sha256 or "",
-                        "engine_build": engine_build or "", "harness": harness, "repeat": repeat,
-                        "stop_when_stuck": stop_when_stuck, "pushback": pushback}, 32)
+@dataclass(frozen=True)
+class EpisodeSettings:
+    """How a run's episodes are played, as one value: the harness and its tool mode, sampling, the stuck and
+    pushback switches, repeats, prompt variables and the per-call timeout. It computes each episode's store key,
+    the same at plan time and at score time."""
+
+    tool_mode: str = "prompted"
+    harness: str = HARNESS
+    sampling: dict[str, Any] = field(default_factory=lambda: dict(CANONICAL_SAMPLING))
+    repeats: int = 1
+    vars: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 300.0
+    stop_when_stuck: bool = True
+    pushback: bool = True
+
+    @classmethod
+    def of(cls, config: Any) -> EpisodeSettings:
+        """From a run config (SimRunConfig or anything with the same fields)."""
+        return cls(config.tool_mode, config.harness, sampling_with(config, ("temperature", "seed")), config.repeats,
+                   dict(config.vars), config.timeout_s, config.stop_when_stuck, config.pushback)
+
+    @property
+    def canonical(self) -> bool:
+        return self.sampling == CANONICAL_SAMPLING and self.repeats == 1 and not self.vars
+
+    def key(self, variant: str, sim: Sim, prompt: str, model_sha256: str | None, engine_build: str | None,
+            repeat: int) -> str:
+        """The store key of one episode: variant, the sim's inputs, the filled prompt, these settings, the model
+        file and engine build, the repeat index (an external harness has its own tool protocol and stop rules)."""
+        tool_mode, stuck, pushback = self.tool_mode, self.stop_when_stuck, self.pushback
+        if self.harness != HARNESS:
+            tool_mode, stuck, pushback = self.harness, False, False
+        return stable_hash({"variant": variant, "sim": sim.name, "inputs": sim.input_fingerprint, "prompt": prompt,
+                            "tool_mode": tool_mode, "sampling": self.sampling, "model_sha256": model_sha256 or "",
+                            "engine_build": engine_build or "", "harness": self.harness, "repeat": repeat,
+                            "stop_when_stuck": stuck, "pushback": pushback}, 32)
 
 
-async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore, key: str, prompt: str,
-                         tool_mode: str, sampling: dict[str, Any], extra_body: dict[str, Any], repeat: int,
-                         model_sha256: str | None, engine_build: str | None, run_id: str, http: httpx.AsyncClient,
-                         timeout_s: float, tags: dict[str, str] | None = None,
-                         stop_when_stuck: bool = True, harness: str = HARNESS,
-                         pi_options: dict[str, Any] | None = None, pushback: bool = True) -> dict[str, Any]:
-    """Run one episode in a fresh workspace, write its MLflow trace, and append its record."""
+async def run_and_record(sim: Sim, settings: EpisodeSettings, *, target: Any, store: ResponseStore, key: str,
+                         prompt: str, repeat: int, run_id: str, http: httpx.AsyncClient, extra_body: dict[str, Any],
+                         pi_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one episode in a fresh workspace and append its record (its MLflow trace follows: add_trace)."""
+    variant, model_sha256, engine_build = target.variant, target.model_sha256, target.engine_build
+    harness, tool_mode, sampling = settings.harness, settings.tool_mode, settings.sampling
+    tags = {"model": target.model, "quant": target.quant, "engine": target.engine}
     t_start = time.perf_counter()
     episode_id = uuid.uuid4().hex[:16]
     ws = Workspace.create(sim.repo, subdir("workspaces", variant, sim.name) / f"{repeat}-{episode_id}")
@@ -73,10 +102,10 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         episode = await run_pi_episode(ws, prompt, max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s,
                                        isolation=sim.task.sandbox, **(pi_options or {}))
     else:
-        episode = await run_episode(http, client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
+        episode = await run_episode(http, target.client, toolbox, prompt, mode=tool_mode, max_steps=limits.max_steps,
                                     max_tokens=limits.max_tokens, time_budget_s=limits.time_budget_s, sampling=sampling,
-                                    extra_body=extra_body, timeout_s=timeout_s, call_tool=_threaded(toolbox),
-                                    stop_when_stuck=stop_when_stuck, pushback=pushback)
+                                    extra_body=extra_body, timeout_s=settings.timeout_s, call_tool=_threaded(toolbox),
+                                    stop_when_stuck=settings.stop_when_stuck, pushback=settings.pushback)
     t_done = time.perf_counter()
     diff = ws.diff()
     record = {
@@ -84,7 +113,8 @@ async def run_and_record(sim: Sim, *, variant: str, client, store: ResponseStore
         "sim_fingerprint": sim.fingerprint, "harness": harness, "tool_mode": tool_mode if harness == HARNESS else harness,
         "repeat": repeat,
         "prompt": prompt, "sampling": sampling, "model_sha256": model_sha256, "engine_build": engine_build,
-        "isolation": sim.task.sandbox, "sandbox_budget": budget.describe(), "extra_body": extra_body, "stop_when_stuck": stop_when_stuck,
+        "isolation": sim.task.sandbox, "sandbox_budget": budget.describe(), "extra_body": extra_body,
+        "stop_when_stuck": settings.stop_when_stuck,
         "episode": episode.to_dict(), "answer": episode.answer, "diff": diff, "changed_files": ws.changed_files(diff),
         "run_id": run_id, "started_at": started,
         "created_at": datetime.now(timezone.utc).isoformat(),
@@ -209,4 +239,4 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
     return row, step_rows
 
 
-__all__ = ["Episode", "episode_key", "episode_rows", "episode_store", "rebuild", "run_and_record", "score"]
+__all__ = ["Episode", "EpisodeSettings", "episode_rows", "episode_store", "rebuild", "run_and_record", "score"]

@@ -20,9 +20,10 @@ from resources.object_store import ObjectStoreResource
 from resources.warehouse import WarehouseResource
 
 from ..catalog.resource import CatalogResource
-from ..catalog.state import record_catalog_state
+from ..families.judge_scores import JudgeScoreFamily
+from ..fanout import fan_out, hooks_for
 from ..judging import store as program_store
-from ..orchestration.partition_events import group_by_variant, partition_materialization
+from ..orchestration.partition_events import partition_materialization
 
 
 class JudgeProgramConfig(dg.Config):
@@ -57,7 +58,8 @@ def judge_program(context: dg.AssetExecutionContext, config: JudgeProgramConfig,
                   warehouse: WarehouseResource) -> Iterator[Any]:
     from ..judging.compiling import compile_rubrics
 
-    outcome = compile_rubrics(context, config, catalog, object_store, llama_server, warehouse)
+    names = [str(k) for k in context.partition_keys if not config.only or str(k) in set(config.only)]
+    outcome = compile_rubrics(names, config, catalog, object_store, llama_server, warehouse, hooks_for(context))
     for name, result in outcome.done.items():
         yield partition_materialization(context, name, result["metadata"], data_version=result["data_version"])
     yield dg.AssetCheckResult(check_name="judge_agreement", passed=outcome.all_trusted,
@@ -85,14 +87,5 @@ def judge_program(context: dg.AssetExecutionContext, config: JudgeProgramConfig,
 def judge_scores(context: dg.AssetExecutionContext, config: JudgeScoresConfig, catalog: CatalogResource,
                  object_store: ObjectStoreResource, llama_server: LlamaServerResource,
                  warehouse: WarehouseResource) -> Iterator[Any]:
-    from ..judging.episodes import judge_partitions
-
-    record_catalog_state(warehouse, catalog)
-    keys = [k for k in context.partition_keys if not config.only or str(k) in set(config.only)]
-    outcome = judge_partitions(context, catalog, object_store, llama_server, warehouse, group_by_variant(keys, "sim"))
-    for partition, metadata in outcome.done.items():
-        yield partition_materialization(context, partition, metadata)
-    if outcome.failed:
-        raise dg.Failure(description=f"{len(outcome.failed)} judge_scores partition(s) failed (the others are "
-                                     "materialized):\n" + "\n".join(f"  {k}: {v[:500]}" for k, v in outcome.failed.items()))
-
+    family = JudgeScoreFamily(catalog=catalog, object_store=object_store, llama_server=llama_server, warehouse=warehouse)
+    yield from fan_out(context, family, warehouse=warehouse, catalog=catalog, only=config.only)

@@ -113,6 +113,10 @@ def materialize_stale(selection: list[str], partition_key=None, *, instance, for
     return materialize(selection, partition_key, run_config=run_config, instance=instance, resources=resources)
 
 
+# assets whose run config narrows a launched range to exactly the wanted partitions (the fan-out assets)
+TAKES_ONLY = ("pack_results", "sim_episodes", "lm_eval_results", "judge_program", "judge_scores")
+
+
 def materialize_many(asset: str, keys: list, *, instance, resources: dict, force: bool = False,
                      config: dict | None = None) -> bool:
     """One run for many partitions of `asset` (the single-run backfill path): only missing or stale ones
@@ -125,7 +129,7 @@ def materialize_many(asset: str, keys: list, *, instance, resources: dict, force
         return True
     tags, covered = partition_range(instance, asset, todo)
     op_config = dict(config or {})
-    if asset in ("pack_results", "sim_episodes", "judge_program", "judge_scores") and covered != len(todo):
+    if asset in TAKES_ONLY and covered != len(todo):
         op_config["only"] = [str(k) for k in todo]
     console.print(f"  {asset}: {len(todo)} of {len(keys)} partitions in one run")
     run_config = {"ops": {asset: {"config": op_config}}} if op_config else None

@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import dagster as dg
-
 from ..catalog.rubrics import Rubric
 from ..engine.manifest import harness_commit
-from ..orchestration.engine_slot import engine_slot
+from ..runner.family import Hooks
 from ..runner import progress as progress_hooks
 from . import store as program_store
 from .calibration import Agreement, compile_program, examples, measure
@@ -95,12 +93,11 @@ def _compile_one(plan: Plan, lm: Any, base_url: str | None, config: Any, store, 
     return manifest
 
 
-def compile_rubrics(context: dg.AssetExecutionContext, config: Any, catalog, store, llama_server,
-                    warehouse) -> CompileOutcome:
+def compile_rubrics(names: list[str], config: Any, catalog, store, llama_server, warehouse, hooks: Hooks) -> CompileOutcome:
+    """Every rubric of `names` compiled (or its stored program reused) for every judge that applies to it."""
     out = CompileOutcome()
-    names = [str(k) for k in context.partition_keys if not config.only or str(k) in set(config.only)]
     try:
-        judges = resolve_judges(catalog, log=context.log.info, store=store)
+        judges = resolve_judges(catalog, log=hooks.log, store=store)
         if not judges:
             raise ValueError(f"no judges in {catalog.config_file()}: add a `judges:` entry (a local variant or an API model)")
     except Exception as exc:  # noqa: BLE001 - no judge: every rubric of the run fails with the reason
@@ -127,19 +124,19 @@ def compile_rubrics(context: dg.AssetExecutionContext, config: Any, catalog, sto
         todo = [p for p in plans if p.judge is judge and p.manifest is None and p.rubric.name not in out.failed]
         if not todo:
             continue
-        context.log.info(f"judge {judge.name}: compiling {len(todo)} rubric program(s)")
-        slot = engine_slot(context, judge.resolved.key) if not judge.resolved.is_api else contextlib.nullcontext()
+        hooks.log(f"judge {judge.name}: compiling {len(todo)} rubric program(s)")
+        slot = hooks.slot(judge.resolved.key) if not judge.resolved.is_api else contextlib.nullcontext()
         try:
-            with slot, judge.lm(llama_server, store, context.log.info) as (lm, base_url):
+            with slot, judge.lm(llama_server, store, hooks.log) as (lm, base_url):
                 for plan in todo:
                     try:
-                        plan.manifest = _compile_one(plan, lm, base_url, config, store, context.log.info)
+                        plan.manifest = _compile_one(plan, lm, base_url, config, store, hooks.log)
                     except Exception as exc:  # noqa: BLE001
                         out.failed[plan.rubric.name] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # noqa: BLE001 - the judge would not start: its rubrics fail
             for plan in todo:
                 out.failed.setdefault(plan.rubric.name, f"judge {judge.name}: {type(exc).__name__}: {exc}")
-    _record(context, config, plans, out, warehouse, store)
+    _record(hooks.run_id, config, plans, out, warehouse, store)
     return out
 
 
@@ -172,7 +169,7 @@ def _num(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def _record(context, config, plans: list[Plan], out: CompileOutcome, warehouse, store) -> None:
+def _record(run_id: str, config, plans: list[Plan], out: CompileOutcome, warehouse, store) -> None:
     by_rubric: dict[str, list[Plan]] = {}
     for plan in plans:
         by_rubric.setdefault(plan.rubric.name, []).append(plan)
@@ -180,11 +177,11 @@ def _record(context, config, plans: list[Plan], out: CompileOutcome, warehouse, 
     for name, group in by_rubric.items():
         if name in out.failed or any(p.manifest is None for p in group):
             continue
-        rows = [r for p in group for r in _rows(p, config, context.run_id)]
+        rows = [r for p in group for r in _rows(p, config, run_id)]
         warehouse.replace_partition("judge_programs", {"rubric": name}, rows)
         hashes = sorted(f"{p.judge.name}:{p.manifest['program_hash']}" for p in group)  # type: ignore[index]
         data_version = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:32]
-        metadata: dict[str, Any] = {"programs": dg.MetadataValue.json(hashes), "harness_commit": commit,
+        metadata: dict[str, Any] = {"programs": hashes, "harness_commit": commit,
                                     "harness_dirty": dirty}
         for p in group:
             m = p.manifest or {}
@@ -192,7 +189,7 @@ def _record(context, config, plans: list[Plan], out: CompileOutcome, warehouse, 
             out.trust_table.append({"rubric": name, "judge": p.judge.name, "trusted": compiled_row["trusted"],
                                     "reason": compiled_row["trust_reason"], "kappa": compiled_row["kappa"],
                                     "baseline_kappa": _num(m["baseline"].get("kappa"))})
-            metadata[f"{p.judge.name}/agreement"] = dg.MetadataValue.json(
+            metadata[f"{p.judge.name}/agreement"] = (
                 {"compiled": {k: v for k, v in m["compiled"].items()}, "baseline": m["baseline"],
                  **({"mlflow": m["mlflow"]} if "mlflow" in m else {}),
                  "n_train": m["n_train"], "n_held_out": m["n_held_out"], "demos": m["demos"],

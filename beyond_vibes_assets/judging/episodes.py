@@ -1,25 +1,21 @@
-"""What judge_scores does for the partitions of a run: plan every (episode, rubric criterion, judge) call from the
-canonical stored episodes and the saved programs, answer what the cache holds, serve each judge once for the rest
-(concurrently up to its width), store the rows per (variant, sim) and put the scores on the episodes' MLflow traces.
+"""Judging stored episodes: plan every (episode, rubric criterion, judge) call from the canonical stored episodes
+and the saved programs, answer what the cache holds, answer the rest on a running judge (concurrently up to its
+width), shape the rows per (variant, sim) and put the scores on the episodes' MLflow traces. families/judge_scores.py
+runs it for the partitions of a run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Any
-
-import dagster as dg
 
 from resources.warehouse import read_sql
 
 from ..agent.episodes import episode_store
 from ..catalog.rubrics import Criterion, Rubric, rubrics_for
-from ..orchestration.engine_slot import engine_slot
 from ..runner import progress as progress_hooks
 from . import calls as call_cache
 from .judge_models import ResolvedJudge, resolve_judges
@@ -32,7 +28,7 @@ JUDGE_WIDTH = 2
 
 @dataclass
 class Call:
-    partition: dg.MultiPartitionKey
+    partition: tuple[str, str]  # (variant, sim)
     episode: dict[str, Any]  # the sim_episodes row (episode_id, trace_id, repeat_index, archetype)
     rubric: Rubric
     criterion: Criterion
@@ -44,13 +40,6 @@ class Call:
     key: str
     verdict: dict[str, Any] | None = None
     cached: bool = False
-
-
-@dataclass
-class ScoreOutcome:
-    done: dict[dg.MultiPartitionKey, dict[str, Any]] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    sent: int = 0
 
 
 def current_programs(warehouse) -> dict[tuple[str, str], dict[str, Any]]:
@@ -87,8 +76,9 @@ def plan_calls(partition, variant: str, sim, episodes: list[dict[str, Any]], rub
     return out
 
 
-def _run_misses(context, judge: ResolvedJudge, misses: list[Call], store, llama_server) -> None:
-    """Serve the judge once and answer every missing call; each verdict is cached as it arrives."""
+def answer_misses(judge: ResolvedJudge, misses: list[Call], store, llama_server, *, log, slot) -> None:
+    """Serve the judge once (in its engine-pool slot) and answer every missing call; each verdict is cached as it
+    arrives."""
     programs: dict[str, Any] = {}
     for call in misses:
         h = call.program["program_hash"]
@@ -97,7 +87,6 @@ def _run_misses(context, judge: ResolvedJudge, misses: list[Call], store, llama_
             if data is None:
                 raise RuntimeError(f"program {call.program['program_key']} is missing from the object store")
             programs[h] = load_program(data)
-    slot = engine_slot(context, judge.resolved.key) if not judge.resolved.is_api else contextlib.nullcontext()
     answered = [0]
 
     def done(i: int, verdict: dict[str, Any]) -> None:  # called under answer_all's lock
@@ -107,7 +96,7 @@ def _run_misses(context, judge: ResolvedJudge, misses: list[Call], store, llama_
         answered[0] += 1
         progress_hooks.report(answered[0], len(misses), f"judge {judge.name}: {call.rubric.name}/{call.criterion.name}")
 
-    with slot, judge.lm(llama_server, store, context.log.info) as (lm, _base):
+    with slot, judge.lm(llama_server, store, log) as (lm, _base):
         answer_all([(programs[c.program["program_hash"]], c.criterion_text, c.evidence) for c in misses], lm, on_done=done)
 
 
@@ -130,10 +119,10 @@ def answer_all(jobs: list[tuple[Any, str, str]], lm: Any, width: int = JUDGE_WID
     return verdicts
 
 
-def _row(call: Call, variant, scored_at, run_id: str) -> dict[str, Any]:
+def score_row(call: Call, variant, scored_at, run_id: str) -> dict[str, Any]:
     v, ep, p = call.verdict or {}, call.episode, call.program
     return {"variant": variant.key, "model": variant.model.name, "quant": variant.quant, "engine": variant.engine_name,
-            "sim": str(call.partition.keys_by_dimension["sim"]), "archetype": ep["archetype"],
+            "sim": call.partition[1], "archetype": ep["archetype"],
             "episode_id": ep["episode_id"], "trace_id": ep["trace_id"], "repeat": ep["repeat_index"],
             "rubric": call.rubric.name, "criterion": call.criterion.name, "judge": call.judge.name,
             "score": v.get("score"), "rationale": v.get("rationale"), "failure_mode": v.get("failure_mode"),
@@ -143,61 +132,7 @@ def _row(call: Call, variant, scored_at, run_id: str) -> dict[str, Any]:
             "judge_engine_build": call.judge.resolved.build_key, "run_id": run_id, "scored_at": scored_at}
 
 
-def judge_partitions(context, catalog, store, llama_server, warehouse, grouped: dict[str, list[str]]) -> ScoreOutcome:
-    out = ScoreOutcome()
-    try:
-        judges = resolve_judges(catalog, log=context.log.info, store=store)
-        programs = current_programs(warehouse)
-    except Exception as exc:  # noqa: BLE001
-        out.failed = {f"{s}|{v}": f"{type(exc).__name__}: {exc}" for v, sims in grouped.items() for s in sims}
-        return out
-    rubrics = catalog.all_rubrics()
-    planned: dict[dg.MultiPartitionKey, list[Call]] = {}
-    variants: dict[str, Any] = {}
-    for variant_key, sims in grouped.items():
-        for name in sims:
-            partition = dg.MultiPartitionKey({"variant": variant_key, "sim": name})
-            try:
-                variants[variant_key] = variants.get(variant_key) or catalog.variant(variant_key)
-                sim = catalog.sim(name)
-                episodes = warehouse.query(read_sql("queries/judge_episodes.sql"), [variant_key, name])
-                planned[partition] = plan_calls(partition, variant_key, sim, episodes, rubrics, judges, programs)
-            except Exception as exc:  # noqa: BLE001 - one partition fails alone
-                out.failed[str(partition)] = f"{type(exc).__name__}: {exc}"
-    calls = [c for cs in planned.values() for c in cs]
-    for judge in judges:
-        misses = [c for c in calls if c.judge is judge and c.verdict is None]
-        if not misses:
-            continue
-        context.log.info(f"judge {judge.name}: {len(misses)} call(s) to make, "
-                         f"{sum(1 for c in calls if c.judge is judge) - len(misses)} cached")
-        try:
-            _run_misses(context, judge, misses, store, llama_server)
-            out.sent += len(misses)
-        except Exception as exc:  # noqa: BLE001 - the judge's partitions fail, the others go on
-            for call in misses:
-                out.failed.setdefault(str(call.partition), f"judge {judge.name}: {type(exc).__name__}: {exc}")
-    scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    for partition, cs in planned.items():
-        if str(partition) in out.failed:
-            continue
-        variant = variants[partition.keys_by_dimension["variant"]]
-        rows = [_row(c, variant, scored_at, context.run_id) for c in cs]
-        where = {"variant": variant.key, "sim": partition.keys_by_dimension["sim"]}
-        warehouse.replace_partition("judge_scores", where, rows)
-        logged = _assess(rows, context.log.warning)
-        scores = [r["score"] for r in rows if r["score"] is not None]
-        out.done[partition] = {
-            "judged": len(rows), "scored": len(scores), "failed_calls": len(rows) - len(scores),
-            "sent": sum(1 for c in cs if not c.cached), "cached": sum(1 for c in cs if c.cached),
-            "mean_score": sum(scores) / len(scores) if scores else None,
-            "rubrics": dg.MetadataValue.json(sorted({r["rubric"] for r in rows})),
-            "untrusted_programs": dg.MetadataValue.json(sorted({f"{r['rubric']}/{r['judge']}" for r in rows if not r["trusted"]})),
-            "mlflow_assessments_logged": logged}
-    return out
-
-
-def _assess(rows: list[dict[str, Any]], warn) -> int:
+def assess(rows: list[dict[str, Any]], warn) -> int:
     """Put each score on its episode's trace as an LLM-judge assessment (once per program hash)."""
     if not any(r["trace_id"] for r in rows):
         return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..catalog.models_config import LmEvalTask
 from ..stats import rate_fields
-from ..runner.pack_runner import Target
+from ..runner.target import Target
 from ..runner.response_store import ResponseStore
 from .model import PlatformLM
 from .tasks import NeedsEndpoint, task_manager, task_spec

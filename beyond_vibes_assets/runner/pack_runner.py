@@ -17,39 +17,16 @@ from typing import Any
 
 import httpx
 
-from resources.llm_client import BaseChatClient, ChatRequest
+from resources.llm_client import ChatRequest
 
 from ..catalog.packs import Item, Pack
 from ..scoring import registry as V
 from ..scoring.extract import split_reasoning
 from .concurrent import gather_or_cancel
 from .response_store import ResponseStore, cache_key, keep, stable_hash
+from .target import CANONICAL_SAMPLING, Target, http_limits
 
-CANONICAL_SAMPLING = {"temperature": 0.0, "top_p": 1.0, "seed": 1234}
-
-
-def sampling_with(config: Any, keys: tuple[str, ...] = ("temperature", "top_p", "seed")) -> dict[str, Any]:
-    """Canonical sampling with a run config's overrides (its non-None `keys`); anything else is non-canonical."""
-    return {**CANONICAL_SAMPLING, **{k: getattr(config, k) for k in keys if getattr(config, k, None) is not None}}
 THINKING_BUDGET_TOKENS = 512
-
-
-@dataclass
-class Target:
-    """Everything about the endpoint that shapes a request or a cache key."""
-
-    variant: str
-    model: str
-    quant: str
-    engine: str
-    client: BaseChatClient
-    concurrency: int
-    is_llama_server: bool
-    model_sha256: str | None = None
-    engine_build: str | None = None
-    thinking: str = "none"  # none | on | off
-    decode_tps: float | None = None  # from engine_probe; scales timeouts
-    prompt_tps: float | None = None
 
 
 @dataclass
@@ -111,17 +88,6 @@ def timeout_for(pack: Pack, item: Item, target: Target, override_s: float | None
     prefill = (request_chars / 3) / (target.prompt_tps or target.decode_tps * 4)
     decode = item.max_tokens / target.decode_tps
     return round(max(pack.meta.timeout_floor_s, safety * max(1, target.concurrency) * (decode + prefill) + 5.0), 1)
-
-
-def http_limits(concurrency: int) -> httpx.Limits:
-    """One connection per request in flight and no keep-alive reuse.
-
-    Reusing a kept-alive connection to llama-server intermittently fails with 'Server disconnected
-    without sending a response' (seen here several times per hundred requests); a fresh loopback
-    connection per request costs well under a millisecond and removes that race.
-    """
-    width = max(1, concurrency)
-    return httpx.Limits(max_connections=width, max_keepalive_connections=0)
 
 
 def _now() -> str:

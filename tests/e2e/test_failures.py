@@ -16,7 +16,8 @@ import pytest
 from beyond_vibes_assets.catalog.packs import load_pack
 from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.engine.weights import packaged_file
-from beyond_vibes_assets.runner.pack_runner import Target, run_pack
+from beyond_vibes_assets.runner.pack_runner import run_pack
+from beyond_vibes_assets.runner.target import Target
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import OpenAICompatibleClient

@@ -8,7 +8,7 @@ from beyond_vibes_assets.engine.weights import packaged_file
 from beyond_vibes_assets.lmeval.run import evaluate, sample_rows
 from beyond_vibes_assets.lmeval.stock import run_stock_cli
 from beyond_vibes_assets.lmeval.tasks import LOCAL_TASKS
-from beyond_vibes_assets.runner.pack_runner import Target
+from beyond_vibes_assets.runner.target import Target
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import make_client
 

@@ -10,7 +10,8 @@ from beyond_vibes_assets.catalog.packs import load_pack
 from beyond_vibes_assets.lmeval.export import export_pack
 from beyond_vibes_assets.lmeval.model import request_fields
 from beyond_vibes_assets.lmeval.tasks import UnsupportedTask, task_spec
-from beyond_vibes_assets.runner.pack_runner import Target, build_request
+from beyond_vibes_assets.runner.pack_runner import build_request
+from beyond_vibes_assets.runner.target import Target
 from beyond_vibes_assets.settings import REPO_ROOT
 from tests.conftest import make_pack
 

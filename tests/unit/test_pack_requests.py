@@ -1,7 +1,8 @@
 """How pack items become requests: prompted tools, thinking switch and budget, timeouts from measured speed."""
 
 from beyond_vibes_assets.catalog.packs import load_pack
-from beyond_vibes_assets.runner.pack_runner import Target, build_request, prompt_hash, timeout_for
+from beyond_vibes_assets.runner.pack_runner import build_request, prompt_hash, timeout_for
+from beyond_vibes_assets.runner.target import Target
 from resources.llm_client import OpenAICompatibleClient
 from tests.conftest import make_pack
 

@@ -1,0 +1,150 @@
+"""Behaviour packs as a partition family (variant × task): send only what the response store lacks, score every
+stored answer with the pack's verifiers, replace the partition's rows and append one history row, in one
+transaction. A re-materialization after a verifier change makes zero model calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from resources.warehouse import read_sql
+
+from ..catalog.packs import Pack
+from ..engine.contention import CpuMeter
+from ..engine.manifest import run_manifest
+from ..history import load_at_start, pack_history_row
+from ..resolve import Endpoint, MeasuredSpeed, ResolvedVariant, measured_speed, resolve_variant
+from ..runner.family import Hooks, Prepared, Recorded, ServedFamily
+from ..runner.pack_runner import RunStats, plan, run_pack, score_records
+from ..runner.response_store import ResponseStore
+from ..runner.target import CANONICAL_SAMPLING, sampling_with
+from ..scoring import sandboxed
+
+
+@dataclass(frozen=True)
+class PackScope:
+    """One run's settings for every pack partition: sampling (canonical unless overridden), a fixed timeout, the
+    requests in flight, and whether stored failures are re-sent."""
+
+    sampling: dict[str, Any] = field(default_factory=lambda: dict(CANONICAL_SAMPLING))
+    timeout_s: float | None = None
+    concurrency: int | None = None
+    retry_errors: bool = False
+
+    @classmethod
+    def of(cls, config: Any) -> PackScope:
+        """From a run config (PackRunConfig or anything with the same fields)."""
+        return cls(sampling_with(config), config.timeout_s, config.concurrency, config.retry_errors)
+
+    @property
+    def canonical(self) -> bool:
+        return self.sampling == CANONICAL_SAMPLING
+
+
+@dataclass
+class _Plan:
+    resolved: ResolvedVariant
+
+
+class PackFamily(ServedFamily):
+    asset, dimension, coverage_check, history_kind, speed_checks = "pack_results", "task", "every_item_once", "pack", True
+
+    def __init__(self, scope: PackScope, *, catalog: Any, object_store: Any, llama_server: Any, llm_clients: Any,
+                 warehouse: Any):
+        super().__init__(llama_server, object_store)
+        self.scope, self.catalog, self.llm_clients, self.warehouse = scope, catalog, llm_clients, warehouse
+        self.speeds: dict[str, MeasuredSpeed] = {}
+        self.load: float | None = None
+
+    def begin(self, variants: list[str]) -> None:
+        self.speeds = {v: measured_speed(self.warehouse, v) for v in variants}
+        self.load = load_at_start()
+
+    def definition(self, name: str) -> Pack:
+        return self.catalog.pack(name)
+
+    def prepare(self, variant: str, packs: dict[str, Pack], hooks: Hooks) -> Prepared:
+        resolved = resolve_variant(self.catalog, variant, log=hooks.log, store=self.object_store,
+                                   speed=self.speeds.get(variant))
+        return Prepared(variant, packs, sum(pending(packs, resolved, self.llm_clients, self.scope).values()),
+                        _Plan(resolved))
+
+    def run_variant(self, prepared: Prepared, endpoint: Endpoint, hooks: Hooks):
+        resolved = prepared.state.resolved
+        for name, pack in prepared.definitions.items():
+            if endpoint.server is not None and not endpoint.server.alive():
+                yield name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})")
+                continue
+            try:
+                stats, rows = execute_pack(pack, resolved, endpoint, llm_clients=self.llm_clients,
+                                           warehouse=self.warehouse, scope=self.scope, run_id=hooks.run_id,
+                                           load=self.load, progress=hooks.progress(f"{resolved.key} {name}"))
+            except Exception as exc:  # noqa: BLE001 - this partition fails alone
+                yield name, exc
+                continue
+            ids = [r["sample_id"] for r in rows]
+            yield name, Recorded(result_metadata(pack, stats, rows, self.scope.canonical), len(ids), len(set(ids)),
+                                 len(pack.items), tags={"beyond_vibes/canonical": str(self.scope.canonical).lower()})
+
+
+def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, llm_clients: Any, warehouse: Any,
+                 scope: PackScope, run_id: str, load: float | None = None,
+                 progress=None) -> tuple[RunStats, list[dict[str, Any]]]:
+    """Send what the response store lacks, score every stored answer, replace the partition's rows."""
+    store = ResponseStore.for_partition(resolved.key, pack.name)
+    started = datetime.now(timezone.utc)
+    target = resolved.target(llm_clients, endpoint, scope.concurrency)
+    meter = CpuMeter()
+    stats = asyncio.run(run_pack(pack, target, store, sampling=scope.sampling, retry_errors=scope.retry_errors,
+                                 timeout_override_s=scope.timeout_s, run_id=run_id, progress=progress))
+    # measured while answers were generated; an all-cached run carries the figure of the run that produced them
+    foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
+    executed = sandboxed.stats()["executed"]
+    rows = score_records(pack, target, store, scope.sampling)
+    stats.executions = sandboxed.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)
+    props = endpoint.props or {}
+    # canonical and override runs of one partition live side by side: each replaces only its own rows
+    sampling_key = json.dumps(scope.sampling, sort_keys=True)
+    manifest = run_manifest(
+        run_id=run_id, asset="pack_results", variant=resolved.key, task=pack.name, model_sha256=resolved.model_sha256,
+        engine_build=resolved.build_key,
+        engine_version=props.get("build_info") or (resolved.build.server_version if resolved.build else None),
+        server_props=props, sampling=scope.sampling, canonical=scope.canonical, started_at=started.isoformat(),
+        finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached,
+        n_sent=stats.sent)
+    # canonical results append one history row in the same transaction (overrides stay out of history)
+    history = [pack_history_row(rows, manifest=manifest, task_fingerprint=pack.fingerprint,
+                                concurrency=resolved.concurrency(scope.concurrency),
+                                probe_decode_tps=resolved.speed.decode_tps, load=load,
+                                foreign_cpu=foreign)] if scope.canonical else []
+    warehouse.replace_partitions([
+        ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
+        ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
+         [manifest])], appends=[("score_history", history)])
+    return stats, rows
+
+
+def _previous_foreign_share(warehouse: Any, variant: str, task: str) -> float | None:
+    rows = warehouse.query(read_sql("queries/previous_foreign_share.sql"), [variant, task])
+    return rows[0]["foreign_cpu_share"] if rows else None
+
+
+def pending(packs: dict[str, Pack], resolved: ResolvedVariant, clients: Any, scope: PackScope) -> dict[str, int]:
+    """Items still to send per pack (0 = every answer is stored: no engine needed)."""
+    probe_target = resolved.target(clients, Endpoint(None), scope.concurrency)
+    return {name: len(plan(pack, probe_target, ResponseStore.for_partition(resolved.key, name), scope.sampling,
+                           scope.retry_errors, scope.timeout_s)[0]) for name, pack in packs.items()}
+
+
+def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], canonical: bool) -> dict[str, Any]:
+    passed = sum(1 for r in rows if r["passed"])
+    return {
+        "pass_rate": round(passed / len(rows), 4) if rows else 0.0, "passed": passed, "items": len(pack.items),
+        "failed_calls": sum(1 for r in rows if r["failure_mode"]), "failure_modes": dict(stats.failures),
+        "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2), "executions": stats.executions,
+        "canonical": canonical, "pack_fingerprint": pack.fingerprint,
+    }
