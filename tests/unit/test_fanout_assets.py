@@ -1,0 +1,192 @@
+"""Asset bodies in memory, in seconds: pack_results, sim_episodes and lm_eval_results materialized with `dg.materialize`
+against a scripted OpenAI-compatible endpoint (tests/scripted.py, a real local HTTP server behind the platform's own
+client classes: mocked only because no model runs here; the real engine is the e2e tier's). Covers what the one
+partition run (fanout.py) promises: one materialization per partition, partial failure with Dagster's key format,
+`only`, all-answered variants first with no model call, the coverage checks, and staleness after an edit.
+"""
+
+import json
+import re
+
+import dagster as dg
+import pytest
+
+from beyond_vibes_assets.catalog.resource import CatalogResource
+from beyond_vibes_assets.cli.main import materialize
+from beyond_vibes_assets.cli.staleness import partition_range, stale_status
+from beyond_vibes_assets.orchestration.sync import sync_instance
+from tests.conftest import make_pack
+from tests.scripted import ScriptedEndpoint, api_models, last_user
+
+GOOD, BAD = "good~api~openai_compatible", "bad~api~openai_compatible"
+MATH = [{"id": f"add{i}", "prompt": f"What is {i} + {i}? Reply with the number only.", "check": {"answer": 2 * i}}
+        for i in range(1, 6)]
+WORDS = [{"id": f"w{i}", "prompt": f"Say the word number {i}.", "check": {"answer": f"word{i}"}} for i in range(3)]
+
+
+def answer(body):
+    """`good` answers right, `bad` answers 0 or nonsense."""
+    text = last_user(body)
+    if body.get("model") == "bad":
+        return "0"
+    if m := re.search(r"What is (\d+) \+ (\d+)", text):
+        return str(int(m.group(1)) + int(m.group(2)))
+    if m := re.search(r"word number (\d+)", text):
+        return f"word{m.group(1)}"
+    return "?"
+
+
+@pytest.fixture()
+def scripted(home, tmp_path, monkeypatch):
+    endpoint = ScriptedEndpoint(answer)
+    config = tmp_path / "models.yaml"
+    config.write_text(api_models(endpoint.url, ["good", "bad"]))
+    make_pack(tmp_path / "packs", "math", MATH, verifier="numeric")
+    make_pack(tmp_path / "packs", "words", WORDS, verifier="exact")
+    monkeypatch.setenv("BEYOND_VIBES_CONFIG", str(config))
+    monkeypatch.setenv("BEYOND_VIBES_PACKS", str(tmp_path / "packs"))
+    instance = dg.DagsterInstance.ephemeral()
+    sync_instance(instance, CatalogResource())
+    with endpoint.running():
+        yield endpoint, instance, tmp_path
+
+
+def key(variant, task, dim="task"):
+    return dg.MultiPartitionKey({"variant": variant, dim: task})
+
+
+def run(instance, asset, keys, config=None):
+    tags, _ = partition_range(instance, asset, keys)
+    run_config = {"ops": {asset: {"config": config}}} if config else None
+    ok = materialize([asset], None, run_config=run_config, instance=instance, tags=tags)
+    return ok, _materialized(instance, asset)
+
+
+def _materialized(instance, asset):
+    records = instance.fetch_materializations(dg.AssetKey(asset), limit=1000).records
+    return [r.partition_key for r in records]
+
+
+def _check(instance, asset, name):
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey(asset), name), limit=1)
+    return records[0].evaluation.passed if records and records[0].evaluation else None
+
+
+def test_pack_results_fan_out_answered_first_only_and_staleness(scripted):
+    endpoint, instance, tmp = scripted
+    keys = [key(v, t) for v in (GOOD, BAD) for t in ("math", "words")]
+    assert run(instance, "pack_definition", ["math", "words"])[0]
+    ok, done = run(instance, "pack_results", keys)
+    assert ok and sorted(done) == sorted(str(k) for k in keys)  # one materialization per partition
+    assert endpoint.count() == 2 * (len(MATH) + len(WORDS))
+    assert _check(instance, "pack_results", "every_item_once") is True
+    from resources.warehouse import WarehouseResource
+
+    rates = {(r["variant"], r["task"]): r["n_passed"] for r in
+             WarehouseResource().query("SELECT variant, task, count(*) FILTER (WHERE passed) AS n_passed FROM samples "
+                                       "GROUP BY ALL")}
+    assert rates[(GOOD, "math")] == 5 and rates[(BAD, "math")] == 0 and rates[(GOOD, "words")] == 3
+    # everything stored: a second run sends nothing and starts nothing
+    before = endpoint.count()
+    ok, done = run(instance, "pack_results", keys)
+    assert ok and endpoint.count() == before and len(done) == 8
+    # `only` narrows the launched range to exactly the wanted partitions
+    ok, done = run(instance, "pack_results", keys, {"only": [str(key(GOOD, "words"))]})
+    assert ok and done.count(str(key(GOOD, "words"))) == 3 and done.count(str(key(BAD, "math"))) == 2
+    # an edited pack makes its partitions stale, not the others
+    assert stale_status(instance, "pack_results", key(GOOD, "words")) == "FRESH"
+    make_pack(tmp / "packs", "words", WORDS[:2], verifier="exact")
+    sync_instance(instance, CatalogResource())
+    run(instance, "pack_definition", ["words"])
+    assert stale_status(instance, "pack_results", key(GOOD, "words")) == "STALE"
+    assert stale_status(instance, "pack_results", key(GOOD, "math")) == "FRESH"
+
+
+def test_a_broken_pack_fails_only_its_partitions_named_in_dagster_s_key_format(scripted, capsys):
+    endpoint, instance, tmp = scripted
+    (tmp / "packs" / "words" / "items.jsonl").write_text("{not json\n")
+    keys = [key(v, t) for v in (GOOD, BAD) for t in ("math", "words")]
+    ok, done = run(instance, "pack_results", keys)
+    assert not ok and sorted(done) == sorted([str(key(GOOD, "math")), str(key(BAD, "math"))])
+    err = capsys.readouterr().err
+    assert "2 of 4 partition(s) failed" in err and f"words|{GOOD}" in err and f"words|{BAD}" in err
+
+
+def test_model_calls_that_fail_are_failure_modes_and_a_rerun_retries_them(scripted, monkeypatch):
+    endpoint, instance, tmp = scripted
+    endpoint.script = lambda body: {"status": 503} if body.get("model") == "bad" else answer(body)
+    keys = [key(v, "math") for v in (GOOD, BAD)]
+    ok, done = run(instance, "pack_results", keys)
+    assert ok and len(done) == 2
+    from resources.warehouse import WarehouseResource
+
+    modes = WarehouseResource().query("SELECT failure_mode, count(*) AS n FROM samples WHERE variant = ? GROUP BY ALL", [BAD])
+    assert modes == [{"failure_mode": "server_error", "n": 5}]
+    endpoint.script = answer
+    sent = endpoint.count()
+    ok, _ = run(instance, "pack_results", keys)
+    assert ok and endpoint.count() - sent == 5  # only the failed calls are re-sent
+
+
+SIM_TASK = {"version": "1", "archetype": "planning", "description": "write a note", "prompt": "Write NOTE.md saying hi.",
+            "tools": ["write_file", "finish"], "limits": {"max_steps": 5, "max_tokens": 256, "time_budget_s": 60},
+            "criteria": [{"type": "file_exists", "name": "note", "path": "NOTE.md"}],
+            "reference": {"overlay": "reference/files", "answer": "reference/answer.md"}}
+
+
+def agent_script(body):
+    """A scripted agent in prompted mode: write the note, finish, then keep its answer under pushback."""
+    said = " ".join(m.get("content") or "" for m in body.get("messages") or [] if m.get("role") == "assistant")
+    if body.get("model") == "bad":
+        return json.dumps({"tool": "finish", "arguments": {"answer": "done"}})
+    if "write_file" not in said:
+        return json.dumps({"tool": "write_file", "arguments": {"path": "NOTE.md", "content": "hi"}})
+    return json.dumps({"tool": "finish", "arguments": {"answer": "Wrote NOTE.md."}})
+
+
+def test_sim_episodes_fan_out_with_a_scripted_agent(scripted, tmp_path, monkeypatch):
+    import yaml
+
+    endpoint, instance, tmp = scripted
+    endpoint.script = agent_script
+    sim = tmp_path / "sims" / "note"
+    (sim / "repo").mkdir(parents=True)
+    (sim / "repo" / "README.md").write_text("a repo\n")
+    (sim / "reference" / "files").mkdir(parents=True)
+    (sim / "reference" / "files" / "NOTE.md").write_text("hi\n")
+    (sim / "reference" / "answer.md").write_text("Wrote NOTE.md.\n")
+    (sim / "task.yaml").write_text(yaml.safe_dump(SIM_TASK))
+    monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tmp_path / "sims"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    sync_instance(instance, CatalogResource())
+    run(instance, "sim_definition", ["note"])
+    keys = [key(v, "note", "sim") for v in (GOOD, BAD)]
+    ok, done = run(instance, "sim_episodes", keys)
+    assert ok and sorted(done) == sorted(str(k) for k in keys)
+    assert _check(instance, "sim_episodes", "every_episode_once") is True
+    from resources.warehouse import WarehouseResource
+
+    rows = {r["variant"]: r for r in WarehouseResource().query("SELECT variant, success, stop_reason FROM sim_episodes")}
+    assert rows[GOOD]["success"] and not rows[BAD]["success"] and rows[GOOD]["stop_reason"] == "finished"
+    sent = endpoint.count()
+    ok, _ = run(instance, "sim_episodes", keys)
+    assert ok and endpoint.count() == sent  # stored episodes are re-scored, not re-run
+
+
+def test_lm_eval_results_fan_out_with_only_and_coverage(scripted):
+    endpoint, instance, tmp = scripted
+    from beyond_vibes_assets.settings import REPO_ROOT
+
+    config = (tmp / "models.yaml").read_text()
+    task = "bv_arith"
+    (tmp / "models.yaml").write_text(config + f"lm_eval:\n  include_path: {REPO_ROOT / 'lm_eval_tasks'}\n  tasks:\n"
+                                              f"    - name: {task}\n      limit: 4\n")
+    sync_instance(instance, CatalogResource())
+    keys = [key(v, task, "lmeval") for v in (GOOD, BAD)]
+    ok, done = run(instance, "lm_eval_results", keys)
+    assert ok and sorted(done) == sorted(str(k) for k in keys)
+    assert _check(instance, "lm_eval_results", "every_document_once") is True
+    sent = endpoint.count()
+    ok, done = run(instance, "lm_eval_results", keys, {"only": [str(keys[0])]})
+    assert ok and endpoint.count() == sent and done.count(str(keys[0])) == 2 and done.count(str(keys[1])) == 1
