@@ -25,7 +25,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.servers import DagsterServices  # noqa: E402 - after the path insert
@@ -97,7 +96,8 @@ def main() -> int:
 
     import dagster as dg
 
-    from beyond_vibes_assets.cli.main import main as cli, materialize
+    from beyond_vibes_assets.cli.main import main as cli
+    from beyond_vibes_assets.cli.main import materialize
     from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()

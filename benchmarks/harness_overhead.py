@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from beyond_vibes_assets.catalog.resource import CatalogResource  # noqa: E402
 from beyond_vibes_assets.resolve import Endpoint, resolve_variant  # noqa: E402
 from beyond_vibes_assets.runner.pack_runner import build_request, run_pack  # noqa: E402
-from beyond_vibes_assets.runner.target import CANONICAL_SAMPLING, http_limits  # noqa: E402
 from beyond_vibes_assets.runner.response_store import ResponseStore  # noqa: E402
+from beyond_vibes_assets.runner.target import CANONICAL_SAMPLING, http_limits  # noqa: E402
 from resources.llama_server import LlamaServerResource  # noqa: E402
 from resources.llm_client import LLMClientResource  # noqa: E402
 from resources.object_store import ObjectStoreResource  # noqa: E402

@@ -42,7 +42,14 @@ def main() -> int:
     from beyond_vibes_assets.judging.episodes import JUDGE_WIDTH, answer_all
     from beyond_vibes_assets.judging.labels import load_labels
     from beyond_vibes_assets.judging.program import (
-        MAX_TOKENS, VERDICT_SCHEMA, adapter, dspy_module, judge_lm, new_program, signature)
+        MAX_TOKENS,
+        VERDICT_SCHEMA,
+        adapter,
+        dspy_module,
+        judge_lm,
+        new_program,
+        signature,
+    )
     from beyond_vibes_assets.resolve import BUILTIN_TEMPLATES
     from beyond_vibes_assets.settings import subdir
     from resources.llama_server import LlamaServerResource

@@ -40,7 +40,8 @@ def main() -> int:
     import dagster as dg
 
     from beyond_vibes_assets.agent.episodes import episode_store
-    from beyond_vibes_assets.cli.main import main as cli, materialize
+    from beyond_vibes_assets.cli.main import main as cli
+    from beyond_vibes_assets.cli.main import materialize
     from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()

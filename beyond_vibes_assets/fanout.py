@@ -99,7 +99,8 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
 def _progress(context: dg.AssetExecutionContext, label: str) -> Callable[[int, int, str], None]:
     """Live progress to the CLI hook; to the run log every 5 s and at the end, once something was sent
     (an all-answered partition logs nothing: its materialization says what was cached)."""
-    last, first = [0.0], [None]
+    last: list[float] = [0.0]
+    first: list[int | None] = [None]
 
     def progress(done: int, total: int, note: str) -> None:
         progress_hooks.report(done, total, f"{label}: {note}")

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .stats import rate_fields, sigma_regression, wilson
+from .stats import rate_fields, sigma_regression
 
 # A run during which other processes took more than this share of the machine's CPU (engine/contention.py) has speed
 # figures that are not the engine's own. Measured here: an idle machine 0.00-0.05; 6 busy loops on 2 cores ~0.7.

@@ -45,7 +45,7 @@ class GpuTelemetry:
             self.sample = GpuSample(True, name.decode() if isinstance(name, bytes) else name, 0, 0.0)
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()
-        except Exception as exc:  # no driver, no device: recorded as absent
+        except Exception as exc:  # noqa: BLE001 - no driver, no device: recorded as absent
             self.sample = GpuSample(False, reason=f"no NVIDIA GPU: {type(exc).__name__}")
         return self
 
@@ -65,5 +65,5 @@ class GpuTelemetry:
         if self._nvml:
             try:
                 self._nvml.nvmlShutdown()
-            except Exception:
+            except Exception:  # noqa: BLE001 - shutting down a driver that is already gone
                 pass

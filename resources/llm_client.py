@@ -168,7 +168,7 @@ class BaseChatClient:
             except _Failure as exc:
                 result.failure_mode, result.error, result.http_status = exc.mode, _redact(str(exc), secret), exc.status
                 retry_after = exc.retry_after_s
-            except (asyncio.TimeoutError, httpx.TimeoutException):
+            except (TimeoutError, httpx.TimeoutException):
                 result.failure_mode, result.error = "timeout", f"no complete answer within {request.timeout_s:.1f}s"
             except httpx.ConnectError as exc:
                 result.failure_mode, result.error = "endpoint_unreachable", _redact(f"{type(exc).__name__}: {exc}", secret)

@@ -28,12 +28,12 @@ import httpx
 from ..catalog.sims import Sim
 from ..runner.response_store import ResponseStore, stable_hash
 from ..runner.target import CANONICAL_SAMPLING, sampling_with
+from ..sandbox import Limits, Workspace, budget
 from ..scoring import trace_metrics as M
 from ..scoring.criteria import CriterionResult, evaluate
 from ..settings import subdir
 from . import traces
 from .loop import Episode, run_episode
-from ..sandbox import Limits, Workspace, budget
 from .tools import Toolbox
 from .validity import score_workspace
 

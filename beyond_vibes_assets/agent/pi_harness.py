@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..sandbox import Limits, SandboxUnavailable, Workspace, isolation_problem, kill_tree
 from ..settings import cache_root
 from .loop import Episode, Step
-from ..sandbox import Limits, SandboxUnavailable, Workspace, isolation_problem, kill_tree
 
 PI_PACKAGE = "@mariozechner/pi-coding-agent"
 PI_VERSION = "0.73.1"
@@ -156,7 +156,7 @@ async def run_pi_episode(ws: Workspace, prompt: str, *, base_url: str, model_id:
         try:
             await asyncio.wait_for(read(), time_budget_s)
             await asyncio.wait_for(proc.wait(), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
         finally:
             await asyncio.to_thread(kill_tree, proc.pid)  # pi, node's workers and any bash it started

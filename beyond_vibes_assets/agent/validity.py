@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.sims import Sim
-from ..scoring.criteria import CriterionResult, evaluate
 from ..sandbox import Limits, Workspace
+from ..scoring.criteria import CriterionResult, evaluate
 
 
 def score_workspace(sim: Sim, ws: Workspace, answer: str) -> list[CriterionResult]:

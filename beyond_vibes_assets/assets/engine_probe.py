@@ -7,8 +7,8 @@ shipped text and a determinism check against the previous probe of the same file
 
 
 import json
-from datetime import datetime, timezone
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import dagster as dg

@@ -15,9 +15,9 @@ from typing import Any
 from rich.markup import escape
 
 from ..catalog.rubrics import scan_rubrics
-from ..settings import judges_dir
 from ..judging.labels import Label, append_label
 from ..judging.view import judge_view, sample_from_record
+from ..settings import judges_dir
 
 
 def _ask(prompt: str) -> str:

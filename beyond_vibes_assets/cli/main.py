@@ -18,8 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ..runner import stop_signals
 from ..catalog.errors import ConfigError
+from ..runner import stop_signals
 
 # soft_wrap: a message piped to a file or a CI log stays one line instead of breaking mid-sentence at 80 columns
 # piped to a file or a CI log there is no terminal width: 160 columns keep progress bars and tables readable
@@ -47,9 +47,8 @@ def _resources(args: argparse.Namespace) -> dict:
 def _instance():
     import dagster as dg
 
-    from ..settings import ensure_dagster_home
-
     from ..orchestration.orphans import reap_orphaned_runs
+    from ..settings import ensure_dagster_home
 
     ensure_dagster_home()
     instance = dg.DagsterInstance.get()

@@ -13,9 +13,8 @@ import dagster as dg
 
 
 def _resolver(instance: dg.DagsterInstance):
-    from ..orchestration.dagster_private import CachingStaleStatusResolver, LoadingContextForTest
-
     from ..definitions import defs
+    from ..orchestration.dagster_private import CachingStaleStatusResolver, LoadingContextForTest
 
     return CachingStaleStatusResolver(instance, defs.resolve_asset_graph(), LoadingContextForTest(instance))
 

@@ -89,7 +89,7 @@ def gguf_facts(path: Path) -> dict[str, Any]:
             return None
         try:
             return f.contents()
-        except Exception:
+        except Exception:  # noqa: BLE001 - an unreadable metadata field is treated as absent
             return None
 
     arch = field("general.architecture")

@@ -13,10 +13,10 @@ from typing import Any
 
 from ..catalog.rubrics import Rubric
 from ..engine.manifest import harness_commit
-from ..runner.family import Hooks
 from ..runner import progress as progress_hooks
+from ..runner.family import Hooks
 from . import store as program_store
-from .calibration import Agreement, compile_program, examples, measure
+from .calibration import compile_program, examples, measure
 from .judge_models import ResolvedJudge, resolve_judges
 from .labels import Label, load_labels
 from .program import new_program, program_bytes

@@ -18,7 +18,7 @@ from ..agent.episodes import episode_store
 from ..catalog.rubrics import Criterion, Rubric, rubrics_for
 from ..runner import progress as progress_hooks
 from . import calls as call_cache
-from .judge_models import ResolvedJudge, resolve_judges
+from .judge_models import ResolvedJudge
 from .program import criterion_text, judge_once, load_program
 from .view import judge_view, sample_from_record
 

@@ -41,7 +41,7 @@ def dspy_module():
 
     if getattr(dspy_module, "_configured", None) != str(cache_dir):
         dspy.configure_cache(enable_disk_cache=True, enable_memory_cache=False, disk_cache_dir=str(cache_dir))
-        dspy_module._configured = str(cache_dir)  # type: ignore[attr-defined]
+        dspy_module._configured = str(cache_dir)  # type: ignore[attr-defined]  # noqa: SLF001 - our own marker
     return dspy
 
 
@@ -128,7 +128,7 @@ def verdict_from(prediction: Any, started: float) -> Verdict:
     latency = time.perf_counter() - started
     rationale = str(getattr(prediction, "rationale", "") or "").strip()
     try:
-        score = int(getattr(prediction, "score"))
+        score = int(prediction.score)
     except (TypeError, ValueError):
         return Verdict(None, rationale, "unparseable", latency)
     if not 1 <= score <= 5:

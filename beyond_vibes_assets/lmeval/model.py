@@ -22,8 +22,8 @@ from lm_eval.api.model import LM
 from resources.llm_client import ChatRequest
 
 from ..runner.concurrent import gather_or_cancel
-from ..runner.target import Target, http_limits
 from ..runner.response_store import ResponseStore, stable_hash
+from ..runner.target import Target, http_limits
 from .tasks import NeedsEndpoint
 
 

@@ -8,9 +8,9 @@ import os
 from typing import Any
 
 from ..catalog.models_config import LmEvalTask
-from ..stats import rate_fields
-from ..runner.target import Target
 from ..runner.response_store import ResponseStore
+from ..runner.target import Target
+from ..stats import rate_fields
 from .model import PlatformLM
 from .tasks import NeedsEndpoint, task_manager, task_spec
 

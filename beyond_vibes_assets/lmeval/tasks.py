@@ -70,7 +70,7 @@ def task_spec(name: str, include_path: str | None = None) -> tuple[str | dict[st
         if name not in manager.all_tasks:
             raise UnsupportedTask(f"lm-eval knows no task {name!r} and there is no folder {LOCAL_TASKS / name}; "
                                   "check the name (`lm_eval ls tasks`) or add a local task folder")
-        config = manager._get_config(name) if hasattr(manager, "_get_config") else {}
+        config = manager._get_config(name) if hasattr(manager, "_get_config") else {}  # noqa: SLF001 - no public API
         output_type = (config or {}).get("output_type", "generate_until")
         version = str(((config or {}).get("metadata") or {}).get("version", "0"))
         spec = name

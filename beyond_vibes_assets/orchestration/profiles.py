@@ -49,8 +49,13 @@ def missing_variables(profile: str) -> dict[str, str]:
 
 def resources_for(profile: str) -> dict[str, object]:
     """The resource set of a profile; raises ProfileError naming every missing variable."""
-    from resources import (HuggingFaceResource, LLMClientResource, LlamaServerResource, ObjectStoreResource,
-                           WarehouseResource)
+    from resources import (
+        HuggingFaceResource,
+        LlamaServerResource,
+        LLMClientResource,
+        ObjectStoreResource,
+        WarehouseResource,
+    )
 
     from ..catalog.resource import CatalogResource
 

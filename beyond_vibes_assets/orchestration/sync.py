@@ -87,7 +87,7 @@ def current(instance: dg.DagsterInstance) -> dict[str, list[str]]:
 
 def sync_instance(instance: dg.DagsterInstance, catalog_resource: CatalogResource) -> SyncPlan:
     plan = sync_plan(wanted(catalog_resource), current(instance))
-    for dim, add, remove in plan._changes():
+    for dim, add, remove in plan._changes():  # noqa: SLF001 - our own class
         if add:
             instance.add_dynamic_partitions(dim, add)
         for key in remove:

@@ -29,9 +29,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .dagster_private import ConfigurableClassData, DefaultRunLauncher, LaunchRunContext
-
 from ..settings import REPO_ROOT
+from .dagster_private import ConfigurableClassData, DefaultRunLauncher, LaunchRunContext
 from .warm_pool import POOL_MARKER
 
 PID_TAG = "beyond_vibes/run_worker_pid"

@@ -31,6 +31,7 @@ POOL_MARKER = "beyond_vibes_assets.orchestration.warm_pool"  # in the pool's (an
 def preload(modules: list[str]) -> None:
     """Import what every run worker needs. Nothing here may start a thread or open a connection: the pool forks."""
     import dagster  # noqa: F401 - the import is the point
+
     from .dagster_private import execute_run_command  # noqa: F401
 
     for name in modules:

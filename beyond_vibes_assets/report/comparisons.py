@@ -23,11 +23,11 @@ def plan_pairs(variants: Sequence[dict[str, Any]], default_engine: dict[str, str
     for v in variants:
         by_engine[(v["model"], v["engine"])][v["quant"]] = v["variant"]
         by_quant[(v["model"], v["quant"])][v["engine"]] = v["variant"]
-    for (model, engine), quants in sorted(by_engine.items()):
+    for (_model, engine), quants in sorted(by_engine.items()):
         if len(quants) > 1:
             ref = highest_precision(list(quants))
             pairs += [(quants[ref], quants[q], f"quant vs {ref} on {engine}") for q in sorted(quants) if q != ref]
-    for (model, quant), engines in sorted(by_quant.items()):
+    for (model, _quant), engines in sorted(by_quant.items()):
         default = default_engine.get(model)
         if len(engines) > 1 and default in engines:
             pairs += [(engines[default], engines[e], f"engine vs {default}") for e in sorted(engines) if e != default]

@@ -247,7 +247,8 @@ def lease(processes: int, memory_bytes: int, *, prefer: int | None = None, wait_
         yield Lease(uid, groups, mechanism, fd)
     finally:
         _remove_cgroups(groups)
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def _take_preferred(uid: int) -> tuple[int | None, int | None]:

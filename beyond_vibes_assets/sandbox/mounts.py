@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 SYSTEM_DIRS = ("/usr", "/etc")
@@ -27,7 +28,8 @@ def _covered(path: Path, roots: list[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
-def bwrap_mounts(workspace: Path | None, *, writable: bool = True, keep: list[Path] = (), extra: list[tuple[Path, Path]] = (),
+def bwrap_mounts(workspace: Path | None, *, writable: bool = True, keep: Sequence[Path] = (),
+                 extra: Sequence[tuple[Path, Path]] = (),
                  tmp_bytes: int = TMP_BYTES) -> list[str]:
     """bwrap arguments for the allow-listed view; `keep` adds read-only host folders (an installed agent),
     `extra` read-only (host path, sandbox path) pairs (the episode's git directory at <workspace>/.git)."""

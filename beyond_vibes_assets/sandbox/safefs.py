@@ -225,13 +225,13 @@ def tree_size(root: str | os.PathLike, max_entries: int = 200_000) -> tuple[int,
 def chown_tree(root: str | os.PathLike, uid: int, *, only_from: set[int] | None = None) -> None:
     """lchown every entry under root (root included) to uid, links never followed; `only_from` limits it to
     entries owned by those uids (files the harness or an earlier sandbox user left)."""
-    def fix(info, apply) -> None:
-        if info.st_uid != uid and (only_from is None or info.st_uid in only_from):
-            apply()
+    def wanted(info: os.stat_result) -> bool:
+        return info.st_uid != uid and (only_from is None or info.st_uid in only_from)
 
     top = os.open(root, DIR_FLAGS)
     try:
-        fix(os.fstat(top), lambda: os.fchown(top, uid, uid))
+        if wanted(os.fstat(top)):
+            os.fchown(top, uid, uid)
     finally:
         os.close(top)
     stack: list[int] = [os.open(root, DIR_FLAGS)]
@@ -243,7 +243,8 @@ def chown_tree(root: str | os.PathLike, uid: int, *, only_from: set[int] | None 
             for name in names:
                 try:
                     info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                    fix(info, lambda: os.chown(name, uid, uid, dir_fd=fd, follow_symlinks=False))
+                    if wanted(info):
+                        os.chown(name, uid, uid, dir_fd=fd, follow_symlinks=False)
                     if stat.S_ISDIR(info.st_mode):
                         stack.append(os.open(name, DIR_FLAGS, dir_fd=fd))
                 except OSError:

@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +165,8 @@ class Workspace:
                                           skip_top=frozenset({SCRATCH})).items():
             if data is not None:
                 safefs.write_bytes(snap, rel, data)
+        if self._git is None:
+            raise RuntimeError("this workspace has no repository (Workspace.create makes one)")
         snap_git = HarnessGit(self._git.git_dir, snap, self._git.home)
         snap_git("add", "-A", "--force", "--intent-to-add")
         try:
@@ -197,7 +199,7 @@ class Workspace:
                                      "isolation (the episode and the report will say so).")
         try:
             with self.lease(limits) as lease:
-                channels = ("status",) if isolation != "none" else ()
+                channels: tuple[str, ...] = ("status",) if isolation != "none" else ()
                 channels += ("result",) if result_channel else ()
 
                 def argv_for(fds: dict[str, int]) -> list[str]:
@@ -261,7 +263,7 @@ class Workspace:
                 "LANG": base.get("LANG", "C.UTF-8"), **git,
                 "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*"}
 
-    def argv(self, command: str, limits: Limits, isolation: str, *, network: bool = False, keep: list[Path] = (),
+    def argv(self, command: str, limits: Limits, isolation: str, *, network: bool = False, keep: Sequence[Path] = (),
              env_extra: dict[str, str] | None = None, uid: int | None = None, writable: bool = True,
              status_fd: int | None = None, result_fd: int | None = None) -> list[str]:
         """The sandboxed command line. `network=True` (the pi harness must reach its endpoint) keeps the host's

@@ -131,7 +131,7 @@ def main():  # noqa: C901 - one function on purpose: everything the verdict need
         if b_type(value) is b_list:
             return "[" + ",".join([enc(v) for v in value]) + "]"
         text = value if b_type(value) is b_str else "?"
-        return '"' + "".join([c if " " <= c and c not in '"\\' and c < "\x7f" else "\\u%04x" % b_ord(c)
+        return '"' + "".join([c if " " <= c and c not in '"\\' and c < "\x7f" else f"\\u{b_ord(c):04x}"
                               for c in text]) + '"'
 
     def report(passed, failed, error, tampered, hooked):

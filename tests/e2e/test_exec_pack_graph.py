@@ -9,8 +9,8 @@ import pytest
 
 from beyond_vibes_assets.catalog.resource import CatalogResource
 from beyond_vibes_assets.cli.main import materialize
-from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.orchestration.sync import sync_instance
+from beyond_vibes_assets.settings import REPO_ROOT
 from resources.warehouse import WarehouseResource
 from tests.conftest import LIGHT_PROBE, MATH_ITEMS, latest_metadata
 

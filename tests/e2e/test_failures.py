@@ -17,8 +17,8 @@ from beyond_vibes_assets.catalog.packs import load_pack
 from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.engine.weights import packaged_file
 from beyond_vibes_assets.runner.pack_runner import run_pack
-from beyond_vibes_assets.runner.target import Target
 from beyond_vibes_assets.runner.response_store import ResponseStore
+from beyond_vibes_assets.runner.target import Target
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import OpenAICompatibleClient
 from resources.warehouse import WarehouseResource
@@ -64,8 +64,8 @@ def test_sigkill_of_the_run_process_then_resume(smol_env):
     env = smol_env(packs={"stories": (STORY_ITEMS, {"verifier": "numeric", "max_tokens": 200})})
     cli_env = dict(os.environ)  # DAGSTER_HOME under the test's home (the `home` fixture)
     from beyond_vibes_assets.catalog.resource import CatalogResource
-    from beyond_vibes_assets.settings import ensure_dagster_home
     from beyond_vibes_assets.orchestration.sync import sync_instance
+    from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:  # a quick probe first, so the CLI finds it fresh

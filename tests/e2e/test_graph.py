@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 
 from beyond_vibes_assets.cli.main import materialize
-from beyond_vibes_assets.runner.response_store import ResponseStore
 from beyond_vibes_assets.cli.staleness import stale_status
+from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
 from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
 

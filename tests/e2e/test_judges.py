@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from beyond_vibes_assets.cli.main import materialize, materialize_many
-from beyond_vibes_assets.definitions import default_resources
 from beyond_vibes_assets.cli.staleness import stale_status
+from beyond_vibes_assets.definitions import default_resources
 from resources.warehouse import WarehouseResource
 from tests.conftest import latest_metadata
 from tests.e2e.test_sim_episodes import VARIANT, ready

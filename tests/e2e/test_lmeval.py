@@ -54,7 +54,7 @@ def test_a_killed_lmeval_run_resumes_without_duplicates(smol_env):
     import time
 
     slow = LMEVAL + "      gen_kwargs: {max_gen_toks: 120, until: ['ZZZZ']}\n"  # long answers: the kill lands mid-run
-    env = smol_env(extra=slow)
+    smol_env(extra=slow)
     from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()

@@ -7,8 +7,8 @@ import pytest
 
 from beyond_vibes_assets.catalog.resource import CatalogResource
 from beyond_vibes_assets.cli.main import materialize
-from beyond_vibes_assets.runner.response_store import ResponseStore
 from beyond_vibes_assets.orchestration.sync import sync_instance
+from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
 from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS, SMOL_CONFIG, make_pack
 

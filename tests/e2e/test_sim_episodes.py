@@ -134,8 +134,8 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
     from beyond_vibes_assets.catalog.resource import CatalogResource
-    from beyond_vibes_assets.settings import ensure_dagster_home
     from beyond_vibes_assets.orchestration.sync import sync_instance
+    from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:

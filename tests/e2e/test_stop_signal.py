@@ -24,8 +24,8 @@ def test_a_stop_signal_ends_the_command_keeps_work_and_leaves_no_server(smol_env
     env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 200}),
                           "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})})
     from beyond_vibes_assets.catalog.resource import CatalogResource
-    from beyond_vibes_assets.settings import ensure_dagster_home
     from beyond_vibes_assets.orchestration.sync import sync_instance
+    from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:  # a quick probe first, so the CLI finds it fresh

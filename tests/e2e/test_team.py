@@ -108,7 +108,7 @@ def test_a_ui_backfill_through_the_daemon_respects_the_engine_pool_and_writes_ea
             assert len(pids) == 2 and os.getpid() not in pids  # separate run processes, not this one
         lifetimes = server_lifetimes(home)
         assert len(lifetimes) == 4  # each run served each variant once
-        for (s1, e1, _), (s2, e2, _) in zip(lifetimes, lifetimes[1:]):
+        for (_, e1, _), (s2, _, _) in zip(lifetimes, lifetimes[1:]):
             assert e1 <= s2, f"two llama-servers at once ({lifetimes}) though the engine pool allows one"
 
         from resources.warehouse import WarehouseResource

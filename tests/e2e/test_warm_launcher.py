@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 
 from beyond_vibes_assets.cli.main import main, materialize
-from beyond_vibes_assets.settings import ensure_dagster_home
 from beyond_vibes_assets.orchestration.warm_launcher import PID_TAG, code_fingerprint, is_pool_worker
+from beyond_vibes_assets.settings import ensure_dagster_home
 from resources.warehouse import WarehouseResource
 from tests.conftest import LIGHT_PROBE, MATH_ITEMS, REPO, SMOL_CONFIG, make_pack
 from tests.servers import DagsterServices

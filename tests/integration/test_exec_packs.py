@@ -7,8 +7,8 @@ import json
 import pytest
 
 from beyond_vibes_assets.catalog.packs import load_pack
-from beyond_vibes_assets.scoring import sandboxed
 from beyond_vibes_assets.scoring import registry as V
+from beyond_vibes_assets.scoring import sandboxed
 from beyond_vibes_assets.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration

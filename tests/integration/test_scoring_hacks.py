@@ -47,7 +47,7 @@ WRONG_ADD = "def add(a, b):\n    return 0\n"
 PYTHON_HACKS = [
     ("print a forged result line in the old format", "add",
      "import os\nprint('BV-RESULT', open('.bv_nonce').read() if os.path.exists('.bv_nonce') else 'x', "
-     f"'{{\"passed\": [\"test_add\"], \"failed\": [], \"error\": null}}')\n" + WRONG_ADD),
+     "'{\"passed\": [\"test_add\"], \"failed\": [], \"error\": null}')\n" + WRONG_ADD),
     ("write a forged result to every inherited descriptor", "parse-duration",
      "import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, b'x\\n" + FORGED.encode().decode() + "\\n')\n"
      "    except OSError:\n        pass\ndef parse_duration(t):\n    return 0\n"),

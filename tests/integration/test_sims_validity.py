@@ -3,9 +3,9 @@ fixture fails at least one. Real commands in the real sandbox."""
 
 import pytest
 
-from beyond_vibes_assets.sandbox import isolation_problem
 from beyond_vibes_assets.agent.validity import check_validity
 from beyond_vibes_assets.catalog.sims import ARCHETYPES, scan_sims
+from beyond_vibes_assets.sandbox import isolation_problem
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

@@ -2,8 +2,8 @@
 
 import pytest
 
-from beyond_vibes_assets.catalog.models_config import load_catalog
 from beyond_vibes_assets.assets.model_weights import prepare_weights
+from beyond_vibes_assets.catalog.models_config import load_catalog
 from beyond_vibes_assets.engine.weights import packaged_file, sha256_file
 from resources.hf_hub import HuggingFaceResource
 from resources.object_store import ObjectStoreResource

@@ -7,8 +7,8 @@ import json
 import httpx
 
 from beyond_vibes_assets.agent.loop import action_schema, parse_prompted, run_episode
-from beyond_vibes_assets.sandbox import Workspace
 from beyond_vibes_assets.agent.tools import Toolbox
+from beyond_vibes_assets.sandbox import Workspace
 from resources.llm_client import OpenAICompatibleClient
 
 

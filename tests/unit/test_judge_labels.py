@@ -6,9 +6,9 @@ import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
 from beyond_vibes_assets.catalog.rubrics import scan_rubrics
-from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.judging.labels import Label, append_label, load_labels
 from beyond_vibes_assets.judging.view import judge_view, sample_from_record
+from beyond_vibes_assets.settings import REPO_ROOT
 
 RECORD = {"prompt": "Plan the migration", "answer": "Use alembic in db/migrations.py", "diff": "+x\n",
           "episode": {"steps": [{"kind": "model", "reply": "reading"},
@@ -45,8 +45,8 @@ def test_labels_round_trip_split_deterministically_and_refuse_mistakes(tmp_path)
 
 def test_a_person_labels_a_stored_episode_from_the_terminal(home, tmp_path, monkeypatch, capsys):
     from beyond_vibes_assets.agent.episodes import episode_store
-    from beyond_vibes_assets.cli.main import main
     from beyond_vibes_assets.cli import labels as label_cli
+    from beyond_vibes_assets.cli.main import main
 
     episode_store("v~q~e", "planning-auth-plan").append(
         {**RECORD, "cache_key": "k", "episode_id": "abcdef1234567890", "created_at": "2026-11-24T00:00:00"})

@@ -3,8 +3,8 @@
 import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
-from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.catalog.rubrics import ARCHETYPES, load_rubric, rubrics_for, scan_rubrics
+from beyond_vibes_assets.settings import REPO_ROOT
 
 
 def test_shipped_rubrics_cover_every_archetype_with_anchored_criteria():

@@ -4,8 +4,8 @@
 import os
 import types
 
-from beyond_vibes_assets.settings import REPO_ROOT
 from beyond_vibes_assets.orchestration.warm_launcher import WarmRunLauncher, code_fingerprint, is_pool_worker
+from beyond_vibes_assets.settings import REPO_ROOT
 
 
 def fake_run(module: str, working_directory: str):

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from beyond_vibes_assets.engine.build import build_key, detected_cpu_flags
 from beyond_vibes_assets.catalog.models_config import EngineBuild
+from beyond_vibes_assets.engine.build import build_key, detected_cpu_flags
 from beyond_vibes_assets.engine.weights import WeightsError, gguf_facts, packaged_file, sha256_file
 from resources.hf_hub import HuggingFaceResource, match_quant_files
 

@@ -1,5 +1,6 @@
 from report import average
 
+
 def test_mean():
     assert average([2, 4, 6]) == 4
 

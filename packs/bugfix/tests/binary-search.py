@@ -1,5 +1,6 @@
 from search import find
 
+
 def test_found():
     assert find([1, 3, 5, 7, 9], 9) == 4 and find([1, 3, 5, 7, 9], 1) == 0
 

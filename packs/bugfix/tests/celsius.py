@@ -1,5 +1,6 @@
 from units import to_fahrenheit
 
+
 def test_freezing():
     assert to_fahrenheit(0) == 32
 

@@ -1,5 +1,6 @@
 from bounds import clamp
 
+
 def test_inside():
     assert clamp(5, 0, 10) == 5
 

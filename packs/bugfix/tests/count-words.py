@@ -1,5 +1,6 @@
 from text import count_words
 
+
 def test_plain():
     assert count_words('one two three') == 3
 

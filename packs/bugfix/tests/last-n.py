@@ -1,5 +1,6 @@
 from window import last_n
 
+
 def test_some():
     assert last_n([1, 2, 3, 4], 2) == [3, 4]
 

@@ -1,5 +1,6 @@
 from stats import max_of
 
+
 def test_positive():
     assert max_of([3, 9, 2]) == 9
 

@@ -1,5 +1,6 @@
 from series import sum_to
 
+
 def test_ten():
     assert sum_to(10) == 55
 

@@ -1,5 +1,6 @@
 from numbers_util import gcd
 
+
 def test_gcd():
     assert gcd(12, 18) == 6 and gcd(7, 5) == 1
 

@@ -1,5 +1,6 @@
 from median import median
 
+
 def test_odd():
     assert median([3, 1, 2]) == 2
 

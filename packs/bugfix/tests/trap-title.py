@@ -1,5 +1,6 @@
 from names import initials
 
+
 def test_two():
     assert initials('Ada Lovelace') == 'A.L.'
 

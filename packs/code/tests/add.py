@@ -1,5 +1,6 @@
 from solution import add
 
+
 def test_ints():
     assert add(2, 3) == 5
 

@@ -1,5 +1,6 @@
 from solution import balanced
 
+
 def test_ok():
     assert balanced('a(b[c]{d})')
 

@@ -1,5 +1,6 @@
 from solution import count_vowels
 
+
 def test_simple():
     assert count_vowels('hello') == 2
 

@@ -1,5 +1,6 @@
 from solution import fizzbuzz
 
+
 def test_fifteen():
     assert fizzbuzz(15)[-1] == 'FizzBuzz' and fizzbuzz(15)[2] == 'Fizz' and fizzbuzz(15)[4] == 'Buzz'
 

@@ -1,5 +1,6 @@
 from solution import is_even
 
+
 def test_even():
     assert is_even(4) is True and is_even(0) is True
 

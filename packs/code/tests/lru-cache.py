@@ -1,5 +1,6 @@
 from solution import LRUCache
 
+
 def test_evicts_lru():
     c = LRUCache(2)
     c.put(1, 1); c.put(2, 2); c.get(1); c.put(3, 3)

@@ -1,5 +1,6 @@
 from solution import is_palindrome
 
+
 def test_sentence():
     assert is_palindrome('A man, a plan, a canal: Panama')
 

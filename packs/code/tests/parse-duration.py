@@ -1,6 +1,7 @@
 import pytest
 from solution import parse_duration
 
+
 def test_mixed():
     assert parse_duration('1h30m') == 5400 and parse_duration('1h2m3s') == 3723
 

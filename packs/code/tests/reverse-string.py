@@ -1,5 +1,6 @@
 from solution import reverse_string
 
+
 def test_word():
     assert reverse_string('abc') == 'cba'
 

@@ -1,5 +1,6 @@
 from solution import rle
 
+
 def test_runs():
     assert rle('aaab') == 'a3b1'
 

@@ -1,5 +1,6 @@
 from solution import roman_to_int
 
+
 def test_simple():
     assert roman_to_int('III') == 3
 

@@ -1,5 +1,6 @@
 from solution import top_k
 
+
 def test_basic():
     assert top_k([1, 1, 1, 2, 2, 3], 2) == [1, 2]
 

@@ -1,5 +1,4 @@
 import pytest
-
 from dates import is_leap_year, parse_date
 
 

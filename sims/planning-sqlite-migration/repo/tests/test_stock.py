@@ -1,5 +1,4 @@
 import pytest
-
 from inventory.stock import add_item, adjust_quantity, low_stock
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from textstats import reading_time, top_words, word_count
 
 
