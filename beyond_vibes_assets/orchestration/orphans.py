@@ -10,7 +10,8 @@ import os
 import socket
 
 import dagster as dg
-import psutil
+
+from .process_identity import alive
 
 PID_TAG = "beyond_vibes/pid"
 HOST_TAG = "beyond_vibes/host"
@@ -20,16 +21,6 @@ def launch_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
 
-def _alive(pid: int, started_at: float | None) -> bool:
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started_at is None or proc.create_time() <= started_at + 1  # a reused pid started later
-    except psutil.Error:
-        return False
-
-
 def reap_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     reaped = []
     filters = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
@@ -37,7 +28,7 @@ def reap_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in instance.get_run_records(filters=filters):
         run = record.dagster_run
         pid = int(run.tags.get(PID_TAG, "0"))
-        if pid and pid != os.getpid() and not _alive(pid, record.start_time):
+        if pid and pid != os.getpid() and not alive(pid, record.start_time, not_after=True):
             instance.report_run_failed(run, message=f"run process {pid} is gone (killed?); completed samples are kept, "
                                                     "re-run to resume")
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

@@ -40,3 +40,73 @@ def test_editing_a_source_file_changes_the_fingerprint(tmp_path):
 def test_a_pid_that_is_not_a_pool_worker_is_never_signalled():
     assert not is_pool_worker(os.getpid())  # pytest's own process
     assert not is_pool_worker(2 ** 22 + 12345)  # no such process
+
+
+def _fake_pool(tmp_path, behaviour: str):
+    """A pool process that says ready, then misbehaves: 'wedge' never answers, 'die' exits on the first request."""
+    import sys
+
+    from beyond_vibes_assets.orchestration.warm_launcher import WarmPool
+
+    script = tmp_path / "pool.py"
+    script.write_text("import sys, time\nprint('{\"ready\": 1}', flush=True)\nline = sys.stdin.readline()\n"
+                      + ("time.sleep(60)\n" if behaviour == "wedge" else "sys.exit(3)\n"))
+    return WarmPool(sys.executable, str(tmp_path), (), argv=[sys.executable, str(script)])
+
+
+def test_a_wedged_pool_times_out_without_holding_launches_and_is_replaced(tmp_path):
+    import threading
+    import time
+
+    import pytest
+
+    pool = _fake_pool(tmp_path, "wedge")
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="did not answer"):
+        pool.fork("run-1", "{}", timeout_s=0.5)
+    assert time.monotonic() - started < 5 and not pool.alive()  # killed: the next launch starts a new pool
+    # a second request while another waits does not queue behind a lock
+    pool2 = _fake_pool(tmp_path, "wedge")
+    errors = []
+    waiter = threading.Thread(target=lambda: errors.append(pytest.raises(RuntimeError, pool2.fork, "a", "{}", 2.0)))
+    waiter.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError):
+        pool2.fork("b", "{}", timeout_s=0.3)
+    assert time.monotonic() - t0 < 1.5
+    waiter.join()
+
+
+def test_a_pool_that_dies_mid_request_fails_the_fork_not_the_launcher(tmp_path):
+    import pytest
+
+    pool = _fake_pool(tmp_path, "die")
+    with pytest.raises(RuntimeError, match="exited"):
+        pool.fork("run-1", "{}", timeout_s=10)
+    assert not pool.alive()
+
+
+def test_run_worker_health_by_pid_and_start_time():
+    import subprocess
+    import sys
+
+    from beyond_vibes_assets.orchestration.dagster_private import WorkerStatus
+    from beyond_vibes_assets.orchestration.process_identity import started_at
+    from beyond_vibes_assets.orchestration.warm_launcher import PID_TAG, POOL_MARKER, STARTED_TAG
+
+    launcher = WarmRunLauncher()
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", POOL_MARKER])
+    try:
+        import time
+
+        time.sleep(0.2)
+        run = types.SimpleNamespace(tags={PID_TAG: str(worker.pid), STARTED_TAG: repr(started_at(worker.pid))})
+        assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
+        reused = types.SimpleNamespace(tags={PID_TAG: str(worker.pid), STARTED_TAG: repr(started_at(worker.pid) - 100)})
+        assert launcher.check_run_worker_health(reused).status == WorkerStatus.FAILED  # same pid, another process
+    finally:
+        worker.kill()
+        worker.wait()
+    assert launcher.check_run_worker_health(run).status == WorkerStatus.FAILED
+    assert launcher.check_run_worker_health(types.SimpleNamespace(tags={})).status == WorkerStatus.UNKNOWN
