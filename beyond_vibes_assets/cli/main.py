@@ -546,80 +546,88 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flags() -> dict[str, argparse.ArgumentParser]:
+    """Parent parsers for the flags many commands share, so each is defined (and documented) once."""
+    def parent(*specs: tuple[tuple[str, ...], dict]) -> argparse.ArgumentParser:
+        p = argparse.ArgumentParser(add_help=False)
+        for names, kwargs in specs:
+            p.add_argument(*names, **kwargs)
+        return p
+
+    config = (("--config",), {"help": "models.yaml (default ./models.yaml or $BEYOND_VIBES_CONFIG)"})
+    packs = (("--packs",), {"help": "packs folder (default: the repo's packs/ or $BEYOND_VIBES_PACKS)"})
+    sims = (("--sims",), {"help": "sims folder (default: the repo's sims/ or $BEYOND_VIBES_SIMS)"})
+    judges = (("--judges",), {"help": "rubrics + labels folder (default: the repo's judges/ or $BEYOND_VIBES_JUDGES)"})
+    force = (("--force",), {"action": "store_true", "help": "materialize even what is fresh"})
+    return {
+        "catalog": parent(config, packs),
+        "sims": parent(sims),
+        "judges": parent(judges),
+        "variants": parent((("--variant",), {"action": "append", "required": True, "metavar": "KEY",
+                                             "help": "a variant key, model~quant~engine (repeatable)"})),
+        "some_variants": parent((("--variant",), {"action": "append", "metavar": "KEY",
+                                                  "help": "only these variant keys (repeatable; default: all)"})),
+        "force": parent(force),
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beyond-vibes", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    flags = _flags()
 
-    def add(name: str, fn, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("--config", help="models.yaml (default ./models.yaml or $BEYOND_VIBES_CONFIG)")
-        p.add_argument("--packs", help="packs folder (default: the repo's packs/)")
+    def add(group, name: str, fn, help_text: str, *parents: str) -> argparse.ArgumentParser:
+        p = group.add_parser(name, help=help_text, description=help_text, parents=[flags[x] for x in parents])
         p.set_defaults(fn=fn)
         return p
 
-    add("validate", cmd_validate, "check models.yaml and every pack; one message per problem")
-    add("variants", cmd_variants, "print every variant key, one per line")
-    add("sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones")
-    p = add("demo", cmd_demo, "sync and materialize the whole default graph (missing or stale parts), then print the report")
-    p.add_argument("--force", action="store_true", help="materialize every partition even when fresh")
-    p = add("download", cmd_download, "prepare weights for local variants (API models are skipped)")
+    add(sub, "validate", cmd_validate, "check models.yaml and every pack; one message per problem", "catalog")
+    add(sub, "variants", cmd_variants, "print every variant key, one per line", "catalog")
+    add(sub, "sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones", "catalog")
+    add(sub, "demo", cmd_demo, "sync and materialize the whole default graph (missing or stale parts), then print the "
+                               "report", "catalog", "force")
+    p = add(sub, "download", cmd_download, "prepare weights for local variants (API models are skipped)", "catalog",
+            "some_variants")
     p.add_argument("--dry-run", action="store_true", help="show what would be fetched or derived")
-    p.add_argument("--variant", action="append", help="only these variants (repeatable)")
-    p = add("probe", cmd_probe, "materialize engine_probe for variants")
-    p.add_argument("--variant", action="append", required=True)
+    add(sub, "probe", cmd_probe, "materialize engine_probe for variants", "catalog", "variants")
     packs = sub.add_parser("packs", help="behaviour packs").add_subparsers(dest="packs_command", required=True)
-    p = packs.add_parser("run", help="run packs against variants (same code path as the asset)")
-    p.add_argument("--config")
-    p.add_argument("--packs")
-    p.add_argument("--variant", action="append", required=True)
-    p.add_argument("--pack", action="append", help="default: every pack")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--top-p", dest="top_p", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--timeout-s", dest="timeout_s", type=float)
-    p.add_argument("--concurrency", type=int)
+    p = add(packs, "run", cmd_packs_run, "run packs against variants (same code path as the asset)", "catalog",
+            "variants", "force")
+    p.add_argument("--pack", action="append", help="a pack name (repeatable; default: every pack)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (non-canonical: kept out of rankings)")
+    p.add_argument("--top-p", dest="top_p", type=float, help="nucleus sampling (non-canonical)")
+    p.add_argument("--seed", type=int, help="sampling seed (non-canonical unless 1234)")
+    p.add_argument("--timeout-s", dest="timeout_s", type=float,
+                   help="fixed per-sample timeout in seconds (default: scaled with the probe's measured speed)")
+    p.add_argument("--concurrency", type=int, help="requests in flight (default: the server's slots)")
     p.add_argument("--retry-errors", action="store_true", help="re-send samples whose stored result is a failure")
-    p.add_argument("--force", action="store_true", help="materialize even when the partition is fresh")
-    p.set_defaults(fn=cmd_packs_run)
-    p = packs.add_parser("export-lmeval", help="write a pack as an lm-evaluation-harness task (YAML + JSONL)")
-    p.add_argument("pack")
+    p = add(packs, "export-lmeval", cmd_export_lmeval, "write a pack as an lm-evaluation-harness task (YAML + JSONL)",
+            "catalog")
+    p.add_argument("pack", help="the pack's name")
     p.add_argument("--out", default="lm_eval_export", help="folder for the task folder (default ./lm_eval_export)")
-    p.add_argument("--config")
-    p.add_argument("--packs")
-    p.set_defaults(fn=cmd_export_lmeval)
     lmeval = sub.add_parser("lmeval", help="lm-evaluation-harness tasks").add_subparsers(dest="lmeval_command", required=True)
-    p = lmeval.add_parser("run", help="lm-eval tasks for variants (same code path as the asset)")
-    p.add_argument("--config")
-    p.add_argument("--packs")
-    p.add_argument("--variant", action="append", required=True)
-    p.add_argument("--task", action="append", help="default: every task in models.yaml's lm_eval section")
-    p.add_argument("--force", action="store_true")
-    p.set_defaults(fn=cmd_lmeval_run)
+    p = add(lmeval, "run", cmd_lmeval_run, "lm-eval tasks for variants (same code path as the asset)", "catalog",
+            "variants", "force")
+    p.add_argument("--task", action="append", help="an lm-eval task (repeatable; default: every task in models.yaml)")
     sims = sub.add_parser("sims", help="agentic simulations").add_subparsers(dest="sims_command", required=True)
-    p = sims.add_parser("run", help="agent episodes for variants x sims (same code path as the asset)")
-    p.add_argument("--config")
-    p.add_argument("--packs")
-    p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
-    p.add_argument("--variant", action="append", required=True)
-    p.add_argument("--sim", action="append", help="default: every sim")
-    p.add_argument("--repeats", type=int, default=1)
+    p = add(sims, "run", cmd_sims_run, "agent episodes for variants x sims (same code path as the asset)", "catalog",
+            "sims", "variants", "force")
+    p.add_argument("--sim", action="append", help="a sim name (repeatable; default: every sim)")
+    p.add_argument("--repeats", type=int, default=1, help="episodes per sim (default 1; pass^k when more)")
     p.add_argument("--var", action="append", help="prompt variable override k=v (repeatable)")
-    p.add_argument("--tool-mode", dest="tool_mode", choices=["prompted", "native"], default="prompted")
+    p.add_argument("--tool-mode", dest="tool_mode", choices=["prompted", "native"], default="prompted",
+                   help="prompted: JSON actions under a schema (default, any model); native: tool calls")
     p.add_argument("--harness", choices=["builtin", "pi"], default="builtin", help="pi: the pi coding agent (npm)")
-    p.add_argument("--force", action="store_true")
-    p.set_defaults(fn=cmd_sims_run)
     p = sims.add_parser("show", help="one episode step by step (prompt, replies, tool calls, results, criteria)")
     p.add_argument("episode", help="episode id (or a prefix of it)")
     p.set_defaults(fn=cmd_sims_show)
-    p = sims.add_parser("validate", help="reference solutions pass every criterion, untouched repos fail one")
-    p.add_argument("--config")
-    p.add_argument("--packs")
-    p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
+    p = add(sims, "validate", cmd_sims_validate, "reference solutions pass every criterion, untouched repos fail one",
+            "catalog", "sims")
     p.add_argument("--sim", action="append", help="only these sims (repeatable)")
-    p.set_defaults(fn=cmd_sims_validate)
-    p = add("inspect", cmd_inspect, "failures with reasons, one sample in full, a diff of two runs, or an episode's judge scores")
-    p.add_argument("--variant")
-    p.add_argument("--pack")
+    p = add(sub, "inspect", cmd_inspect, "failures with reasons, one sample in full, a diff of two runs, or an "
+                                         "episode's judge scores", "catalog")
+    p.add_argument("--variant", metavar="KEY", help="a variant key")
+    p.add_argument("--pack", help="a pack name")
     p.add_argument("--sample", help="show this sample id in full")
     p.add_argument("--diff", nargs=2, metavar=("A", "B"), help="two run ids (or variant keys) to compare item by item")
     p.add_argument("--episode", help="an episode's judge scores with rationales (id or prefix)")
@@ -627,9 +635,10 @@ def build_parser() -> argparse.ArgumentParser:
     baseline = sub.add_parser("baseline", help="named snapshots of the current scores").add_subparsers(
         dest="baseline_command", required=True)
     p = baseline.add_parser("save", help="snapshot the current canonical scores and latency under NAME")
-    p.add_argument("name")
+    p.add_argument("name", help="the baseline's name (e.g. main)")
     p.set_defaults(fn=cmd_baseline)
-    p = add("gate", cmd_gate, "compare the current scores with a baseline; exit 1 on any regression (for CI)")
+    p = add(sub, "gate", cmd_gate, "compare the current scores with a baseline; exit 1 on any regression (for CI)",
+            "catalog")
     p.add_argument("--baseline", required=True, help="a name saved with `baseline save`")
     p.add_argument("--max-drop", dest="max_drop", type=float, default=10.0, help="pass-rate drop in points (default 10)")
     p.add_argument("--max-latency-rise", dest="max_latency_rise", type=float, default=20.0,
@@ -637,38 +646,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sigma", dest="no_sigma", action="store_true", help="skip the sigma rule over score history")
     judges = sub.add_parser("judges", help="LLM judges and their human labels").add_subparsers(
         dest="judges_command", required=True)
-    p = judges.add_parser("compile", help="compile each rubric's judge program against its human labels; show agreement")
-    p.add_argument("--config")
-    p.add_argument("--judges", help="rubrics + labels folder (default: the repo's judges/)")
-    p.add_argument("--rubric", action="append", help="default: every rubric")
-    p.add_argument("--optimizer", choices=["bootstrap", "simba", "mipro"], default="bootstrap")
-    p.add_argument("--max-demos", dest="max_demos", type=int, default=2)
+    p = add(judges, "compile", cmd_judges_compile, "compile each rubric's judge program against its human labels; "
+                                                   "show agreement", "catalog", "judges", "force")
+    p.add_argument("--rubric", action="append", help="a rubric name (repeatable; default: every rubric)")
+    p.add_argument("--optimizer", choices=["bootstrap", "simba", "mipro"], default="bootstrap",
+                   help="DSPy optimizer: bootstrap (10-50 labels, default), simba, mipro (hundreds)")
+    p.add_argument("--max-demos", dest="max_demos", type=int, default=2, help="demos in a compiled program (default 2)")
     p.add_argument("--min-kappa", dest="min_kappa", type=float, default=0.4, help="below it a judge is not trusted")
-    p.add_argument("--force", action="store_true")
-    p.set_defaults(fn=cmd_judges_compile)
-    p = judges.add_parser("run", help="judge the stored episodes of variants x sims (compiles programs first)")
-    p.add_argument("--config")
-    p.add_argument("--sims", help="sims folder (default: the repo's sims/)")
-    p.add_argument("--judges", help="rubrics + labels folder (default: the repo's judges/)")
-    p.add_argument("--variant", action="append", required=True)
-    p.add_argument("--sim", action="append", help="default: every sim")
-    p.add_argument("--force", action="store_true")
-    p.set_defaults(fn=cmd_judges_run)
-    p = judges.add_parser("import-mlflow", help="turn human assessments on MLflow traces into labels")
-    p.add_argument("--judges", help="rubrics + labels folder (default: the repo's judges/)")
-    p.add_argument("--rubric", action="append", help="default: every rubric")
-    p.set_defaults(fn=cmd_judges_import)
+    p = add(judges, "run", cmd_judges_run, "judge the stored episodes of variants x sims (compiles programs first)",
+            "catalog", "sims", "judges", "variants", "force")
+    p.add_argument("--sim", action="append", help="a sim name (repeatable; default: every sim)")
+    p = add(judges, "import-mlflow", cmd_judges_import, "turn human assessments on MLflow traces into labels", "judges")
+    p.add_argument("--rubric", action="append", help="a rubric name (repeatable; default: every rubric)")
     p = judges.add_parser("label", help="score a stored episode against a rubric from the terminal")
-    p.add_argument("--variant", required=True)
-    p.add_argument("--sim", required=True)
+    p.add_argument("--variant", required=True, metavar="KEY", help="the episode's variant key")
+    p.add_argument("--sim", required=True, help="the episode's sim")
     p.add_argument("--rubric", required=True, help="a file name under judges/ (design, janitor, ...)")
     p.add_argument("--criterion", help="only this criterion (default: every criterion of the rubric)")
     p.add_argument("--labels-dir", dest="labels_dir", help="default: the repo's judges/labels/")
     p.set_defaults(fn=cmd_judges_label)
-    p = add("mlflow", cmd_mlflow, "open the MLflow UI (episode traces) on 127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
-    p = add("ui", cmd_ui, "start `dagster dev` on this code location with the home instance")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = add(sub, "mlflow", cmd_mlflow, "open the MLflow UI (episode traces) on 127.0.0.1", "catalog")
+    p.add_argument("--port", type=int, default=5000, help="the UI's port (default 5000)")
+    p = add(sub, "ui", cmd_ui, "start `dagster dev` on this code location with the home instance", "catalog")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="passed to `dagster dev`")
     return parser
 
 
