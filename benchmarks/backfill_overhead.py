@@ -1,11 +1,11 @@
 """Backfill overhead: pack_results backfills launched through the webserver's GraphQL, the way the UI does.
 
 In one run of this script, on a fresh home with the default catalog (five SmolLM2 variants):
-  1. probes every variant (light probe) and answers five small packs in-process (25 partitions);
+  1. probes every variant (light probe) and answers N small packs in-process (5 x N partitions; --answered-packs);
   2. starts the real `dagster-daemon` and `dagster-webserver` on 127.0.0.1 (SQLite instance, default run
      launcher: every run is its own process), stops the two sensors as a user would in the UI;
-  3. backfill B: all 30 partitions of pack_results (25 answered + 5 of a new pack, one per variant);
-  4. backfill A: the 25 answered partitions alone;
+  3. backfill B: every partition of pack_results (the answered ones + 5 of a new pack, one per variant);
+  4. backfill A: the answered partitions alone;
   5. backfill A again with Dagster's default run launcher (a new interpreter per run), for comparison.
 It prints how many runs each backfill launched, seconds per already-answered partition (target <= 0.2 s)
 and the wall time of the backfill with new work against the sum of its model-call time (target <= 1.2x).
@@ -13,6 +13,7 @@ Run time is measured from the run records (run start to run end). Dagster's back
 30 s, so launch-to-done also includes up to two polls; that figure is printed beside it.
 
     .venv/bin/python benchmarks/backfill_overhead.py [--new-items 16] [--new-tokens 128] [--home DIR]
+        [--answered-packs 200 --items-per-pack 1]   # 1,000 answered partitions
 """
 
 from __future__ import annotations
@@ -29,22 +30,25 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.servers import DagsterServices  # noqa: E402 - after the path insert
 
-ANSWERED = [f"bench_{c}" for c in "abcde"]
 NEW = "bench_new"
 LIGHT_PROBE = {"ops": {"engine_probe": {"config": {"speed_repeats": 1, "gen_tokens": 16, "prompt_tokens": 64,
                                                   "llama_bench": False, "perplexity_chunks": 0}}}}
 
 
-def write_packs(root: Path, new_items: int, new_tokens: int) -> None:
+def answered_packs(n: int) -> list[str]:
+    return [f"bench_{i:03d}" for i in range(n)]
+
+
+def write_packs(root: Path, new_items: int, new_tokens: int, answered: list[str], items_per_pack: int) -> None:
     def pack(name: str, items: list[dict], max_tokens: int) -> None:
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pack.yaml").write_text(f"version: '1'\nverifier: numeric\nmax_tokens: {max_tokens}\n")
         (folder / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
 
-    for n, name in enumerate(ANSWERED):
+    for n, name in enumerate(answered):
         pack(name, [{"id": f"q{i}", "prompt": f"What is {n + 2} + {i}? Reply with the number only.",
-                     "check": {"answer": n + 2 + i}} for i in range(4)], 16)
+                     "check": {"answer": n + 2 + i}} for i in range(items_per_pack)], 16)
     pack(NEW, [{"id": f"s{i}", "prompt": f"Explain step by step how to compute {i + 11} * {i + 7}, then give the result.",
                 "check": {"answer": (i + 11) * (i + 7)}} for i in range(new_items)], new_tokens)
 
@@ -86,10 +90,14 @@ def main() -> int:
     parser.add_argument("--skip-default", action="store_true",
                         help="skip the comparison backfill with Dagster's default run launcher")
     parser.add_argument("--home", help="keep state here (default: a temporary folder, removed afterwards)")
+    parser.add_argument("--answered-packs", type=int, default=5,
+                        help="answered packs per variant (5 variants: 5 -> 25 partitions, 200 -> 1,000)")
+    parser.add_argument("--items-per-pack", type=int, default=4, help="items of each answered pack")
     args = parser.parse_args()
     home = Path(args.home or tempfile.mkdtemp(prefix="bv-backfill-")).resolve()
     packs = home / "packs"
-    write_packs(packs, args.new_items, args.new_tokens)
+    answered_names = answered_packs(args.answered_packs)
+    write_packs(packs, args.new_items, args.new_tokens, answered_names, args.items_per_pack)
     env = {**os.environ, "BEYOND_VIBES_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
            "BEYOND_VIBES_CONFIG": str(REPO / "models.yaml"), "BEYOND_VIBES_PACKS": str(packs)}
     os.environ.update(env)
@@ -104,22 +112,23 @@ def main() -> int:
     instance = dg.DagsterInstance.get()
     assert cli(["sync"]) == 0
     variants = instance.get_dynamic_partitions("variant")
-    print(f"home {home}: {len(variants)} variants; probing and answering {len(ANSWERED)} packs in-process", flush=True)
+    print(f"home {home}: {len(variants)} variants; probing and answering {len(answered_names)} packs in-process", flush=True)
     for v in variants:
         assert materialize(["engine_build", "model_weights", "engine_probe"], v, run_config=LIGHT_PROBE, instance=instance)
-    pre = ["packs", "run", *[a for v in variants for a in ("--variant", v)], *[a for p in ANSWERED for a in ("--pack", p)]]
+    pre = ["packs", "run", *[a for v in variants for a in ("--variant", v)], *[a for p in answered_names for a in ("--pack", p)]]
     assert cli(pre) == 0
-    answered = [str(dg.MultiPartitionKey({"variant": v, "task": t})) for v in variants for t in ANSWERED]
+    answered = [str(dg.MultiPartitionKey({"variant": v, "task": t})) for v in variants for t in answered_names]
     new = [str(dg.MultiPartitionKey({"variant": v, "task": NEW})) for v in variants]
 
     dagster = DagsterServices(env, home)
     try:
         dagster.wait_ready()
         dagster.stop_sensors()
-        print("webserver and daemon up; sensors stopped; backfill B (30 partitions, 5 with new work)...", flush=True)
+        print(f"webserver and daemon up; sensors stopped; backfill B ({len(answered) + len(new)} partitions, "
+              f"{len(new)} with new work)...", flush=True)
         b = dagster.backfill(answered + new)
         calls, sent = model_call_seconds(instance, new)
-        print("backfill A (25 answered partitions)...", flush=True)
+        print(f"backfill A ({len(answered)} answered partitions)...", flush=True)
         a = dagster.backfill(answered)
     finally:
         dagster.close()
@@ -139,7 +148,8 @@ def main() -> int:
     if default:
         slow = default["run_span_s"] / len(answered)
         print(f"  same backfill, default launcher: run wall {default['run_span_s']:.1f}s = {slow:.3f} s per answered "
-              f"partition ({len(default['runs'])} run(s), {default['status']}): warm pool {slow / per_partition:.1f}x faster")
+              f"partition ({len(default['runs'])} run(s), {default['status']}): warm pool {slow / per_partition:.2f}x faster, "
+              f"saving {100 * (1 - a['run_span_s'] / default['run_span_s']):.1f}% of the backfill's run wall time")
     if not args.home:
         shutil.rmtree(home, ignore_errors=True)
     return 0 if b["status"].startswith("COMPLETED") and a["status"].startswith("COMPLETED") else 1

@@ -199,20 +199,30 @@ def _remove_cgroups(groups: list[Path]) -> None:
                 time.sleep(0.01)
 
 
-def _take_uid(wait_s: float) -> tuple[int, int]:
-    """(uid, lock fd) of a free pool uid; the lock is held until the lease ends (or its holder dies)."""
+def _try_lock(uid: int) -> int | None:
+    """The held lock fd of pool uid `uid`, or None when another sandbox holds it."""
     LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        os.close(fd)
+        return None
+
+
+def _take_uid(wait_s: float, prefer: int | None = None) -> tuple[int, int]:
+    """(uid, lock fd) of a free pool uid, `prefer` first (a workspace's last uid: its files need no re-owning); the
+    lock is held until the lease ends (or its holder dies)."""
+    if prefer is not None and UID_BASE <= prefer < UID_BASE + UID_POOL and (fd := _try_lock(prefer)) is not None:
+        return prefer, fd
     deadline = time.monotonic() + wait_s
     start = random.randrange(UID_POOL)
     while True:
         for i in range(UID_POOL):
             uid = UID_BASE + (start + i) % UID_POOL
-            fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if (fd := _try_lock(uid)) is not None:
                 return uid, fd
-            except BlockingIOError:
-                os.close(fd)
         if time.monotonic() > deadline:
             raise BudgetUnavailable(f"all {UID_POOL} sandbox uids ({UID_BASE}..{UID_BASE + UID_POOL - 1}) stayed busy "
                                     f"for {wait_s:.0f}s")
@@ -235,9 +245,7 @@ def lease(processes: int, memory_bytes: int, *, prefer: int | None = None, wait_
         yield Lease(None, mechanism="own uid (not root): RLIMIT_NPROC shared with the harness's processes; "
                                     "memory per process (RLIMIT_AS)")
         return
-    uid, fd = _take_preferred(prefer) if prefer is not None else (None, None)
-    if uid is None:
-        uid, fd = _take_uid(WAIT_S if wait_s is None else wait_s)
+    uid, fd = _take_uid(WAIT_S if wait_s is None else wait_s, prefer)
     groups = _make_cgroups(f"{os.getpid()}-{next(_counter)}-{uid}", processes, memory_bytes)
     mode = cgroup_mode() if groups else "none"
     memory = "memory summed per sandbox (cgroup)" if groups else "memory per process (RLIMIT_AS)"
@@ -247,19 +255,4 @@ def lease(processes: int, memory_bytes: int, *, prefer: int | None = None, wait_
         yield Lease(uid, groups, mechanism, fd)
     finally:
         _remove_cgroups(groups)
-        if fd is not None:
-            os.close(fd)
-
-
-def _take_preferred(uid: int) -> tuple[int | None, int | None]:
-    """The uid a workspace had last time, when it is free (its files need no re-owning)."""
-    if not UID_BASE <= uid < UID_BASE + UID_POOL:
-        return None, None
-    LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(LOCK_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return uid, fd
-    except BlockingIOError:
         os.close(fd)
-        return None, None
