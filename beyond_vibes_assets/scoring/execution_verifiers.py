@@ -54,9 +54,10 @@ def expected_tests(source: str) -> list[str]:
                   and n.name.startswith("test_"))
 
 
-def _run_tests(files: dict[str, str], tests: str, spec: dict[str, Any]) -> dict[str, Any]:
+def _run_tests(files: dict[str, str], tests: str, spec: dict[str, Any], module: str | None = None) -> dict[str, Any]:
+    """The hidden tests against `files` (the reply as `module`, or the item's patched file set)."""
     nonce = secrets.token_hex(16)
-    payload = json.dumps({"nonce": nonce, "module": spec.get("module", "solution"), "tests": tests}).encode()
+    payload = json.dumps({"nonce": nonce, "module": module, "tests": tests}).encode()
     run = sandboxed.run_files({**files, "_bv_runner.py": RUNNER}, f"{sys.executable} -I _bv_runner.py",
                               sandboxed.limits_for(spec), stdin=payload, result_channel=True, writable=False)
     out = sandboxed.as_dict(run)
@@ -129,7 +130,7 @@ def python_tests(response: Response, spec: dict[str, Any]) -> Verdict:
         return Verdict(False, 0.0, "no code in the reply", {"code_from": source})
     tests = sandboxed.read_tree(spec, spec["tests"])
     out = _cached("python_tests", spec, tests, code,
-                  lambda: _run_tests({spec.get("module", "solution") + ".py": code}, next(iter(tests.values())), spec))
+                  lambda: _run_tests({spec["module"] + ".py": code}, next(iter(tests.values())), spec, spec["module"]))
     return _verdict_from_tests(out, source)
 
 
@@ -275,7 +276,7 @@ def shell_state(response: Response, spec: dict[str, Any]) -> Verdict:
         return _failure("sandbox_error", f"sandbox unavailable: {out['sandbox_error'][:300]}")
     if out.get("timed_out"):
         return _failure("execution_timeout", "the command did not finish within the time limit")
-    expect = spec.get("expect", {})
+    expect = spec["expect"]
     files = out["files"]
     problems = [p for name, want in expect.get("files", {}).items()
                 if (p := _check_file(name, files.get(name), want, name in files))]

@@ -83,8 +83,12 @@ def code_version(name: str) -> str:
 
 
 def verify(name: str, response: Response, spec: dict[str, Any]) -> Verdict:
+    """The verifier's verdict on a response; it receives its check validated by its spec model (specs.py), defaults
+    filled in there, so no verifier keeps defaults of its own."""
+    from .specs import normalized
+
     try:
-        return verifiers()[name](response, spec)
+        return verifiers()[name](response, normalized(name, spec))
     except Exception as exc:  # noqa: BLE001 - a verifier bug must not crash a run; it is a recorded verdict
         return Verdict(False, 0.0, f"verifier error: {type(exc).__name__}: {exc}", {"verifier_error": True})
 

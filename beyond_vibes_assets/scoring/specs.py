@@ -197,3 +197,14 @@ SPECS: dict[str, type[Spec]] = {
     "constraints": ConstraintsSpec, "tool_call": ToolCallSpec,
     "python_tests": PythonTestsSpec, "patch_tests": PatchTestsSpec, "shell_state": ShellStateSpec,
 }
+
+
+def normalized(name: str, check: dict[str, Any]) -> dict[str, Any]:
+    """The check as its spec model reads it: validated, every default filled in from the model (their one home),
+    unset optional fields left out. `pack_dir` (added by the pack loader) passes through."""
+    model = SPECS.get(name)
+    if model is None:
+        return check
+    extra = {k: check[k] for k in ("pack_dir",) if k in check}
+    clean = {k: v for k, v in check.items() if k not in extra}
+    return {**model.model_validate(clean).model_dump(by_alias=True, exclude_none=True), **extra}

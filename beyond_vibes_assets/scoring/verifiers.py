@@ -31,9 +31,9 @@ def _ok(passed: bool, reason: str, **detail: Any) -> Verdict:
 @verifier("exact")
 def exact(response: Response, spec: dict[str, Any]) -> Verdict:
     """Exact match after normalization (case, whitespace, trailing punctuation); `accept` lists synonyms."""
-    cs = bool(spec.get("case_sensitive", False))
+    cs = bool(spec["case_sensitive"])
     got = extract.normalize(response.text, cs)
-    accepted = [spec["answer"], *spec.get("accept", [])]
+    accepted = [spec["answer"], *spec["accept"]]
     ok = any(got == extract.normalize(str(a), cs) for a in accepted)
     if not ok and spec.get("allow_contained"):
         ok = any(re.search(rf"\b{re.escape(extract.normalize(str(a), cs))}\b", got) for a in accepted)
@@ -47,15 +47,15 @@ def numeric(response: Response, spec: dict[str, Any]) -> Verdict:
     want = float(spec["answer"])
     if got is None:
         return _ok(False, "no number in the response")
-    tol = max(float(spec.get("tolerance", 0.0)), abs(want) * float(spec.get("rel_tolerance", 0.0)), 1e-9)
+    tol = max(float(spec["tolerance"]), abs(want) * float(spec["rel_tolerance"]), 1e-9)
     return _ok(math.isclose(got, want, abs_tol=tol), f"expected {want:g}, got {got:g}", extracted=got)
 
 
 @verifier("regex")
 def regex(response: Response, spec: dict[str, Any]) -> Verdict:
-    flags = re.IGNORECASE if spec.get("ignore_case", True) else 0
+    flags = re.IGNORECASE if spec["ignore_case"] else 0
     found = re.search(spec["pattern"], response.text, flags | re.MULTILINE) is not None
-    want = spec.get("must_match", True)
+    want = spec["must_match"]
     return _ok(found == want, f"pattern {spec['pattern']!r} {'not found' if want else 'found but forbidden'}")
 
 
@@ -73,8 +73,8 @@ def choice(response: Response, spec: dict[str, Any]) -> Verdict:
 def mentions(response: Response, spec: dict[str, Any]) -> Verdict:
     """Must mention every `must` term, none of `must_not`, within `max_words`."""
     text = response.text.casefold()
-    missing = [t for t in spec.get("must", []) if t.casefold() not in text]
-    present = [t for t in spec.get("must_not", []) if re.search(rf"\b{re.escape(t.casefold())}\b", text)]
+    missing = [t for t in spec["must"] if t.casefold() not in text]
+    present = [t for t in spec["must_not"] if re.search(rf"\b{re.escape(t.casefold())}\b", text)]
     n_words = len(extract.words(response.text))
     too_long = "max_words" in spec and n_words > int(spec["max_words"])
     reasons = ([f"missing {missing}"] if missing else []) + ([f"mentions forbidden {present}"] if present else [])
@@ -109,7 +109,7 @@ def json_schema(response: Response, spec: dict[str, Any]) -> Verdict:
     if errors:
         err = errors[0]
         return _ok(False, f"schema violation at /{'/'.join(map(str, err.path))}: {err.message[:120]}")
-    wrong = _check_expect(value, spec.get("expect", {}))
+    wrong = _check_expect(value, spec["expect"])
     return _ok(not wrong, "; ".join(wrong))
 
 
@@ -126,7 +126,7 @@ def yaml_doc(response: Response, spec: dict[str, Any]) -> Verdict:
         errors = list(jsonschema.Draft202012Validator(spec["schema"]).iter_errors(value))
         if errors:
             return _ok(False, f"schema violation: {errors[0].message[:120]}")
-    wrong = _check_expect(value, spec.get("expect", {}))
+    wrong = _check_expect(value, spec["expect"])
     return _ok(not wrong, "; ".join(wrong))
 
 
@@ -143,10 +143,10 @@ def markdown_table(response: Response, spec: dict[str, Any]) -> Verdict:
     body = [r for r in rows[2:] if r != ["<sep>"]]
     if any(len(r) != len(want) for r in body):
         return _ok(False, "a body row has the wrong number of cells")
-    if len(body) < int(spec.get("min_rows", 1)):
-        return _ok(False, f"{len(body)} body rows < {spec.get('min_rows', 1)}")
+    if len(body) < int(spec["min_rows"]):
+        return _ok(False, f"{len(body)} body rows < {spec['min_rows']}")
     cells = {extract.normalize(c) for r in body for c in r}
-    missing = [c for c in spec.get("cells", []) if extract.normalize(str(c)) not in cells]
+    missing = [c for c in spec["cells"] if extract.normalize(str(c)) not in cells]
     return _ok(not missing, f"missing cells {missing}", rows=len(body))
 
 
@@ -164,7 +164,7 @@ def fields(response: Response, spec: dict[str, Any]) -> Verdict:
         per_field[key] = not _check_expect(value, {key: want})
     score = sum(per_field.values()) / len(per_field)
     wrong = [k for k, ok in per_field.items() if not ok]
-    threshold = float(spec.get("pass_threshold", 1.0))
+    threshold = float(spec["pass_threshold"])
     return Verdict(score >= threshold, round(score, 4), f"wrong or missing fields: {wrong}" if wrong else "", {"fields": per_field})
 
 
@@ -181,7 +181,7 @@ def constraints(response: Response, spec: dict[str, Any]) -> Verdict:
 def tool_call(response: Response, spec: dict[str, Any]) -> Verdict:
     """Right tool (or none, for traps) with the right arguments; native calls or a prompted JSON call."""
     calls = toolcalls.collect(response.text, response.tool_calls)
-    want_tool = spec["tool"]
+    want_tool = spec.get("tool")  # absent: a trap where no tool should be called
     if want_tool is None:
         return _ok(not calls, f"called {[c['name'] for c in calls]} where no tool should be called")
     if not calls:
@@ -191,7 +191,7 @@ def tool_call(response: Response, spec: dict[str, Any]) -> Verdict:
         return _ok(False, f"called {call['name']!r}, expected {want_tool!r}")
     if not isinstance(call["arguments"], dict):
         return _ok(False, "arguments are not a JSON object")
-    wrong = toolcalls.argument_mismatches(call["arguments"], spec.get("arguments", {}), exact=spec.get("exact_args", False))
+    wrong = toolcalls.argument_mismatches(call["arguments"], spec["arguments"], exact=spec["exact_args"])
     return _ok(not wrong, "; ".join(wrong), arguments=json.loads(json.dumps(call["arguments"], default=str)))
 
 
