@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .stats import rate_fields, sigma_regression
+from .scoring.outcomes import episode_failure, rate_fields
+from .stats import sigma_regression
 
 # A run during which other processes took more than this share of the machine's CPU (engine/contention.py) has speed
 # figures that are not the engine's own. Measured here: an idle machine 0.00-0.05; 6 busy loops on 2 cores ~0.7.
@@ -48,14 +49,14 @@ def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any]
                      foreign_cpu: float | None = None) -> dict[str, Any]:
     """The `score_history` row for one scored pack partition (rows = its `samples` rows). `foreign_cpu`: the share
     of the machine other processes used while its answers were generated (None: not measured)."""
-    answered = [r for r in rows if not r.get("failure_mode")]
+    answered = [r for r in rows if not r.get("failure_mode")]  # latency figures: over replies received
     decode = _median(r.get("decode_tps") for r in answered)
     ratio = decode_vs_probe(decode, concurrency, probe_decode_tps)
     first = rows[0] if rows else {}
     return {
         "kind": "pack", "variant": manifest["variant"], "model": first.get("model"), "quant": first.get("quant"),
         "engine": first.get("engine"), "task": manifest["task"],
-        **rate_fields([bool(r.get("passed")) for r in answered], len(rows)),
+        **rate_fields((bool(r.get("passed")), r.get("failure_mode")) for r in rows),
         "median_ttft_s": _median(r.get("ttft_s") for r in answered),
         "median_latency_s": _median(r.get("latency_s") for r in answered), "median_decode_tps": decode,
         "decode_vs_probe": ratio, "foreign_cpu_share": foreign_cpu,
@@ -69,17 +70,25 @@ def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any]
 def sim_history_row(rows: Sequence[dict[str, Any]], *, variant: str, sim: str, fingerprint: str | None,
                     manifest: dict[str, Any], load: float | None) -> dict[str, Any]:
     """The `score_history` row for one scored sim partition (rows = its `sim_episodes` rows)."""
-    answered = [r for r in rows if r.get("stop_reason") not in ("endpoint_failure", "sandbox_error")]
+    answered = [r for r in rows if not episode_failure(r.get("stop_reason"))]
     first = rows[0] if rows else {}
     return {
         "kind": "sim", "variant": variant, "model": first.get("model"), "quant": first.get("quant"),
-        "engine": first.get("engine"), "task": sim, **rate_fields([bool(r.get("success")) for r in answered], len(rows)),
+        "engine": first.get("engine"), "task": sim,
+        **rate_fields((bool(r.get("success")), episode_failure(r.get("stop_reason"))) for r in rows),
         "median_latency_s": _median(r.get("wall_s") for r in answered),
         "load_at_start": load, "task_fingerprint": fingerprint,
         **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id",
                                         "sampling_params")},
         "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }
+
+
+def scored_n(row: dict[str, Any]) -> int:
+    """The strict rate's denominator of a history row: items minus the machine's failures."""
+    if row.get("n") is None:
+        return int(row.get("n_answered") or 0)
+    return int(row["n"]) - int(row.get("n_failed_calls") or 0)
 
 
 def sigma_flags(history: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, int], dict[str, Any]]:
@@ -93,7 +102,7 @@ def sigma_flags(history: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, 
             earlier = [r["rate"] for r in rows[:i] if r["rate"] is not None]
             if row["rate"] is None:
                 continue
-            found = sigma_regression(earlier, row["rate"], int(row["n_answered"] or 0))
+            found = sigma_regression(earlier, row["rate"], scored_n(row))
             if found:
                 flags[(kind, variant, task, i)] = found
     return flags

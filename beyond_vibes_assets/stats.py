@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 
 def wilson(passed: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -104,12 +103,3 @@ def sigma_regression(earlier: Sequence[float], current: float, n: int, k: float 
         return None
     return {"mean": mean, "sigma": sigma, "threshold": threshold, "rate": current, "drop": mean - current,
             "points": len(earlier)}
-
-
-def rate_fields(answered: Sequence[bool], total: int) -> dict[str, Any]:
-    """Counts, rate and Wilson interval over answered items (`answered` = their passed flags); the rest of
-    `total` are failed calls, never wrong answers. One rule for pack, sim and lm-eval history rows."""
-    passed = sum(1 for ok in answered if ok)
-    lo, hi = wilson(passed, len(answered))
-    return {"n": total, "n_answered": len(answered), "n_passed": passed, "n_failed_calls": total - len(answered),
-            "rate": passed / len(answered) if answered else None, "ci_low": lo, "ci_high": hi}

@@ -38,6 +38,7 @@ from .tools import Toolbox
 from .validity import score_workspace
 
 HARNESS = "builtin"
+DEFAULT_TIMEOUT_S = 300.0  # per model call; a shorter one is its own series (a longer one changes no answer)
 
 
 def episode_store(variant: str, sim: str) -> ResponseStore:
@@ -55,7 +56,7 @@ class EpisodeSettings:
     sampling: dict[str, Any] = field(default_factory=lambda: dict(CANONICAL_SAMPLING))
     repeats: int = 1
     vars: dict[str, str] = field(default_factory=dict)
-    timeout_s: float = 300.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     stop_when_stuck: bool = True
     pushback: bool = True
 
@@ -67,7 +68,22 @@ class EpisodeSettings:
 
     @property
     def canonical(self) -> bool:
-        return self.sampling == CANONICAL_SAMPLING and self.repeats == 1 and not self.vars
+        """The default harness and settings: only these feed the headline, history and the gate."""
+        return self == EpisodeSettings(timeout_s=self.timeout_s) and self.timeout_s >= DEFAULT_TIMEOUT_S
+
+    @property
+    def series(self) -> str:
+        """A label for the settings' own series ("canonical", or what differs: "pi", "builtin/native no-stuck", ...)."""
+        if self.canonical:
+            return "canonical"
+        parts = [self.harness if self.harness != HARNESS else f"{HARNESS}/{self.tool_mode}"]
+        parts += [f"{k}={v}" for k, v in sorted(self.sampling.items()) if CANONICAL_SAMPLING.get(k) != v]
+        parts += ["no-stuck"] if not self.stop_when_stuck and self.harness == HARNESS else []
+        parts += ["no-pushback"] if not self.pushback and self.harness == HARNESS else []
+        parts += [f"timeout={self.timeout_s:g}s"] if self.timeout_s < DEFAULT_TIMEOUT_S else []
+        parts += [f"x{self.repeats}"] if self.repeats != 1 else []
+        parts += [f"vars={','.join(sorted(self.vars))}"] if self.vars else []
+        return " ".join(parts)
 
     def key(self, variant: str, sim: Sim, prompt: str, model_sha256: str | None, engine_build: str | None,
             repeat: int) -> str:
@@ -186,7 +202,7 @@ def outside_allowed(changed: list[str], allowed: list[str]) -> list[str]:
 
 
 def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult], ident: dict[str, Any],
-                 canonical: bool, scored_at: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                 canonical: bool, scored_at: str, series: str = "canonical") -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The `sim_episodes` row and the `sim_steps` rows of one scored episode record."""
     ep = record["episode"]
     steps = ep["steps"]
@@ -223,12 +239,12 @@ def episode_rows(sim: Sim, record: dict[str, Any], results: list[CriterionResult
         "final_answer": record.get("answer"), "prompt_text": record["prompt"], "isolation": record["isolation"],
         "false_premise": bool(sim.task.false_premise), "model_sha256": record.get("model_sha256"),
         "engine_build": record.get("engine_build"), "sampling_params": json.dumps(record["sampling"], sort_keys=True),
-        "canonical": canonical, "trace_id": record.get("trace_id"), "run_id": record["run_id"],
+        "canonical": canonical, "series": series, "trace_id": record.get("trace_id"), "run_id": record["run_id"],
         "created_at": record["created_at"], "scored_at": scored_at,
     }
     step_rows = [{
         "episode_id": record["episode_id"], "variant": ident["variant"], "sim": sim.name, "step_index": s["index"],
-        "canonical": canonical,
+        "canonical": canonical, "series": series,
         "kind": s["kind"], "started_s": s["started_s"], "duration_s": s["duration_s"], "tool": s["tool"],
         "arguments": json.dumps(s["arguments"], default=str) if s["arguments"] is not None else None, "ok": s["ok"],
         "error_kind": s["error_kind"], "exit_code": s["exit_code"], "observation": s["observation"], "reply": s["reply"],

@@ -69,7 +69,7 @@ def _sim_metadata(sim: Sim) -> dict[str, Any]:
     deps=["engine_probe", "sim_definition"],
     group_name="sims",
     kinds={"duckdb"},
-    code_version="1",
+    code_version="2",  # 2: episodes carry their series; only the canonical one feeds the headline
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
     check_specs=[dg.AssetCheckSpec("every_episode_once", asset="sim_episodes",

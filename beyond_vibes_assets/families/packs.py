@@ -16,13 +16,14 @@ from resources.warehouse import read_sql
 from ..catalog.packs import Pack
 from ..engine.contention import CpuMeter
 from ..engine.manifest import run_manifest
-from ..history import load_at_start, pack_history_row
+from ..history import MAX_FOREIGN_CPU_SHARE, load_at_start, pack_history_row
 from ..resolve import Endpoint, MeasuredSpeed, ResolvedVariant, measured_speed, resolve_variant
 from ..runner.family import Hooks, Prepared, Recorded, ServedFamily
 from ..runner.pack_runner import RunStats, plan, run_pack, score_records
 from ..runner.response_store import ResponseStore
 from ..runner.target import CANONICAL_SAMPLING, sampling_with
 from ..scoring import sandboxed
+from ..scoring.outcomes import contended, rate_fields
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
     executed = sandboxed.stats()["executed"]
     rows = score_records(pack, target, store, scope.sampling)
+    if foreign is not None and foreign > MAX_FOREIGN_CPU_SHARE:  # timeouts while something else took the machine
+        for row in rows:
+            row["failure_mode"] = contended(row["failure_mode"], True)
     stats.executions = sandboxed.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)
     props = endpoint.props or {}
     # canonical and override runs of one partition live side by side: each replaces only its own rows
@@ -141,10 +145,13 @@ def pending(packs: dict[str, Pack], resolved: ResolvedVariant, clients: Any, sco
 
 
 def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], canonical: bool) -> dict[str, Any]:
-    passed = sum(1 for r in rows if r["passed"])
+    """The materialization's figures, counted by the one rule (scoring/outcomes.py) the report and history use."""
+    counts = rate_fields((bool(r["passed"]), r["failure_mode"]) for r in rows)
     return {
-        "pass_rate": round(passed / len(rows), 4) if rows else 0.0, "passed": passed, "items": len(pack.items),
-        "failed_calls": sum(1 for r in rows if r["failure_mode"]), "failure_modes": dict(stats.failures),
+        "pass_rate": round(counts["rate"], 4) if counts["rate"] is not None else None,
+        "answered_rate": round(counts["answered_rate"], 4) if counts["answered_rate"] is not None else None,
+        "passed": counts["n_passed"], "items": len(pack.items), "failed_calls": counts["n_failed_calls"],
+        "model_failures": counts["n_model_failed"], "failure_modes": dict(stats.failures),
         "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2), "executions": stats.executions,
         "canonical": canonical, "pack_fingerprint": pack.fingerprint,
     }

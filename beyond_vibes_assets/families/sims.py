@@ -105,8 +105,9 @@ class SimFamily(ServedFamily):
             asyncio.run(add_trace(record, store))  # killed between the episode and its trace: trace it now
         canonical = self.settings.canonical
         rows, steps = score_partition(sim, resolved, self.settings)
-        # canonical and override runs of a partition sit side by side, as for packs: each replaces its own
-        where = {"variant": resolved.key, "sim": sim.name, "canonical": canonical}
+        # each series (canonical, pi, native tool calls, ...) of a partition sits beside the others: each replaces
+        # only its own rows, and only the canonical one feeds the headline, history and the gate
+        where = {"variant": resolved.key, "sim": sim.name, "series": self.settings.series}
         history = [sim_history_row(rows, variant=resolved.key, sim=sim.name, fingerprint=sim.fingerprint,
                                    manifest=manifest, load=self.load)] if canonical and rows else []
         self.warehouse.replace_partitions([("sim_episodes", where, rows), ("sim_steps", where, steps)],
@@ -117,7 +118,8 @@ class SimFamily(ServedFamily):
             "criteria_passed": sum(r["criteria_passed"] for r in rows),
             "criteria_total": sum(r["criteria_total"] for r in rows),
             "stop_reasons": sorted({r["stop_reason"] for r in rows}), "steps": sum(r["steps"] for r in rows),
-            "tool_mode": self.settings.tool_mode, "canonical": canonical, "sim_fingerprint": sim.fingerprint,
+            "tool_mode": self.settings.tool_mode, "canonical": canonical, "series": self.settings.series,
+            "sim_fingerprint": sim.fingerprint,
         }, len(rows), len(set(ids)), self.settings.repeats, tags={"beyond_vibes/canonical": str(canonical).lower()})
 
 
@@ -163,7 +165,7 @@ def score_partition(sim: Sim, resolved: ResolvedVariant, settings: EpisodeSettin
             if record is None:
                 continue
             row, step_rows = episode_rows(sim, record, score(sim, record, Path(scratch)), ident, settings.canonical,
-                                          scored_at)
+                                          scored_at, settings.series)
             rows.append(row)
             steps += step_rows
     return rows, steps

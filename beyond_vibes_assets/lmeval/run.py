@@ -10,7 +10,7 @@ from typing import Any
 from ..catalog.models_config import LmEvalTask
 from ..runner.response_store import ResponseStore
 from ..runner.target import Target
-from ..stats import rate_fields
+from ..scoring.outcomes import rate_fields
 from .model import PlatformLM
 from .tasks import NeedsEndpoint, task_manager, task_spec
 
@@ -100,4 +100,4 @@ def sample_rows(task: LmEvalTask, samples: list[dict[str, Any]], lm: PlatformLM,
 
 
 def history_fields(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return rate_fields([bool(r["passed"]) for r in rows if not r["failure_mode"]], len(rows))
+    return rate_fields((bool(r["passed"]), r["failure_mode"]) for r in rows)

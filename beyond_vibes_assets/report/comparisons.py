@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..catalog.quants import highest_precision
+from ..scoring.outcomes import MACHINE, owner
 from ..stats import compare_paired
 
 
@@ -35,14 +36,21 @@ def plan_pairs(variants: Sequence[dict[str, Any]], default_engine: dict[str, str
 
 
 def paired_results(pairs: Sequence[tuple[str, str, str]], items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The statistics for each planned pair from item rows (variant, task, sample_id, passed, failure_mode)."""
+    """The statistics for each planned pair from item rows (variant, task, sample_id, passed, failure_mode), counted
+    by the one rule: a model failure is a wrong answer; an item a side lost to the machine is dropped from the pair,
+    and how many each side dropped is reported."""
     answers: dict[str, dict[tuple[str, str], bool]] = defaultdict(dict)
+    dropped: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for r in items:
-        if not r.get("failure_mode"):
-            answers[r["variant"]][(r["task"], r["sample_id"])] = bool(r["passed"])
+        key = (r["task"], r["sample_id"])
+        if owner(r.get("failure_mode")) == MACHINE:
+            dropped[r["variant"]].add(key)
+        else:
+            answers[r["variant"]][key] = bool(r["passed"]) and not r.get("failure_mode")
     out = []
     for a, b, why in pairs:
         shared = sorted(set(answers[a]) & set(answers[b]))
         stats = compare_paired([(answers[a][k], answers[b][k]) for k in shared])
-        out.append({"a": a, "b": b, "why": why, **stats})
+        out.append({"a": a, "b": b, "why": why, **stats, "dropped_a": len(dropped[a] & (set(answers[b]) | dropped[b])),
+                    "dropped_b": len(dropped[b] & (set(answers[a]) | dropped[a]))})
     return out

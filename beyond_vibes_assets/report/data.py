@@ -12,7 +12,7 @@ from ..engine.manifest import harness_commit
 from ..history import sigma_flags
 from .comparisons import paired_results, plan_pairs
 from .judge_trust import render_judges
-from .leaderboard import render_catalog, render_retired, render_sims
+from .leaderboard import render_catalog, render_retired, render_series, render_sims
 
 
 def default_engines(catalog: Any) -> dict[str, str]:
@@ -59,7 +59,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
         "by_archetype": by_archetype,
         "paired": paired_results(pairs, items),
         "paired_lmeval": paired_results(pairs, q("lmeval_items")),
-        "sims": render_sims(by_archetype, q("sim_health"), q("sim_episode_list")),
+        "sims": [*render_sims(by_archetype, q("sim_health"), q("sim_episode_list")), *render_series(q("sim_series"))],
         "judges": render_judges(q("judge_programs"), q("judge_scores_current")),
         "extra": [*render_retired(q("retired")), *render_catalog(q("catalog_state"), digest)],
         "manifest": {"harness_commit": commit, "harness_dirty": dirty, "catalog_digest": digest,

@@ -57,6 +57,23 @@ def render_sims(by_archetype: Sequence[dict], health: Sequence[dict], episodes: 
     return lines + ["", "Open one step by step with `beyond-vibes sims show EPISODE`.", ""]
 
 
+def render_series(rows: Sequence[dict]) -> list[str]:
+    """The harness comparison: each sim's success per series (canonical vs pi, native tool calls, ...), row by row.
+    Only the canonical series feeds the headline, history and the gate."""
+    series = sorted({r["series"] for r in rows}, key=lambda s: (s != "canonical", s))
+    if len(series) < 2:
+        return []
+    cells = {(r["variant"], r["sim"], r["series"]): r for r in rows}
+    lines = ["## Harness comparison", "", "Success of each sim per series of runs: `canonical` is the default harness "
+             "and settings (the only series in the headline, history and gate); the others are labelled by what "
+             "differs (an external harness, native tool calls, switches, a shorter timeout).", "",
+             "| variant | sim | " + " | ".join(series) + " |", "|---|---|" + "---|" * len(series)]
+    for variant, sim in sorted({(r["variant"], r["sim"]) for r in rows}):
+        row = [f"{c['n_success']}/{c['n']}" if (c := cells.get((variant, sim, s))) else "—" for s in series]
+        lines.append(f"| `{variant}` | {sim} | " + " | ".join(row) + " |")
+    return lines + [""]
+
+
 def render_catalog(state: Sequence[dict], digest: str) -> list[str]:
     """Which catalog state the figures reflect: the current packs and sims with their fingerprints."""
     variants = [r["name"] for r in state if r["kind"] == "variant"]
@@ -100,13 +117,15 @@ def render_paired(results: Sequence[dict], labels: dict[str, str], title: str = 
     results = [r for r in results if r["items"]]
     if not results:
         return []
-    lines = [f"## {title}", "", "Same items, answered by both (failed calls left out). B - A in points with a "
-             "95% paired bootstrap interval (seed 0) and McNemar's exact test; a difference is called only when the "
-             "interval excludes 0 and p < 0.05.", "",
-             "| A (reference) | B | why | items | A only / B only | B - A | 95% CI | McNemar p | verdict |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"## {title}", "", "Same items on both sides: a model failure (code that never ends, a timeout) is a "
+             "wrong answer; an item either side lost to the machine (dead endpoint, sandbox error) is dropped, and "
+             "the dropped counts are shown. B - A in points with a 95% paired bootstrap interval (seed 0) and "
+             "McNemar's exact test; a difference is called only when the interval excludes 0 and p < 0.05.", "",
+             "| A (reference) | B | why | items | dropped A / B | A only / B only | B - A | 95% CI | McNemar p | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| `{labels.get(r['a'], r['a'])}` | `{labels.get(r['b'], r['b'])}` | {r['why']} | {r['items']} | "
+                     f"{r.get('dropped_a', 0)} / {r.get('dropped_b', 0)} | "
                      f"{r['a_only']} / {r['b_only']} | {100 * r['diff']:+.1f} | "
                      f"{100 * r['diff_low']:+.1f} – {100 * r['diff_high']:+.1f} | {r['p_mcnemar']:.3g} | {r['verdict']} |")
     return lines + [""]
@@ -148,7 +167,8 @@ def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) 
             flags.append("REGRESSION")
         if last.get("slowed"):
             flags.append(f"⚠ slowed (others used {100 * (last.get('foreign_cpu_share') or 0):.0f}% of the CPU)")
-        latest = f"{last['n_passed']}/{last['n_answered']}" + (f" ({100 * last['rate']:.0f}%)" if last["rate"] is not None else "")
+        scored = (last["n"] or 0) - (last["n_failed_calls"] or 0)
+        latest = f"{last['n_passed']}/{scored}" + (f" ({100 * last['rate']:.0f}%)" if last["rate"] is not None else "")
         lines.append(f"| `{labels.get(variant, variant)}` | {kind} | {task} | {len(pts)} | {latest} | "
                      f"{_f(100 * mean if mean is not None else None, 0, '%')} | {last['recorded_at']:%Y-%m-%d %H:%M} | "
                      f"{', '.join(flags)} |")
@@ -161,25 +181,34 @@ def render(data: dict[str, Any]) -> str:
     manifest, slowed = data["manifest"], data.get("slowed", {})
     tasks = sorted({r["task"] for r in matrix})
     cells = {(r["variant"], r["task"]): r for r in matrix}
-    front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in leaderboard])
+    ranked = [r for r in leaderboard if r.get("complete")]
+    front = pareto_front([(r["variant"], r["pass_rate"], r["median_decode_tps"]) for r in ranked])
     lines = ["# Beyond Vibes report", "",
              f"Harness commit `{manifest.get('harness_commit')}`{' (dirty)' if manifest.get('harness_dirty') else ''}; "
              f"generated {manifest.get('generated_at')}. Canonical sampling only (temperature 0). "
-             "Pass rate is the mean of per-pack pass rates over answered items; its 95% interval pools the per-pack "
-             "Agresti-Coull variances, so the rate always lies inside it. "
-             "Failed calls (timeouts, dead endpoints) are counted apart and never scored as answers.", "",
+             "Pass rate is strict: the mean of per-pack rates of passed items over every item asked, where the model's "
+             "failures (code that never ends, a timeout on an unloaded machine, context overflow, a malformed reply) "
+             "count as wrong and the machine's (dead endpoint, sandbox error) are left out and shown as failed calls; "
+             "the rate over the answers the model gave is beside it. Its 95% interval is Wald-type around the rate, "
+             "pooling the per-pack Agresti-Coull variances, clipped to [0, 1].", "",
              "## Leaderboard", ""]
-    header = ["#", "variant", "pass rate", "95% CI", "passed", "failed calls", *tasks,
+    pack_set = ", ".join(f"`{t}`" for t in tasks) or "none"
+    incomplete = [r for r in leaderboard if not r.get("complete")]
+    lines += [f"Ranked over the same {len(tasks)} pack(s) for every ranked variant: {pack_set}. "
+              + (f"{len(incomplete)} variant(s) lack some of them: shown below with their coverage, not ranked."
+                 if incomplete else "Every variant has all of them."), ""]
+    header = ["#", "variant", "pass rate", "95% CI", "answered rate", "passed", "model failures", "failed calls",
+              "coverage", *tasks,
               "TTFT s (median)", "decode tok/s client", "decode tok/s server", "probe prefill tok/s",
               "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB", "frontier", "trust"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for i, r in enumerate(leaderboard, 1):
+    for r in leaderboard:
         lo, hi = r.get("ci_low"), r.get("ci_high")
         per_task = []
         for t in tasks:
             c = cells.get((r["variant"], t))
             mark = " ⚠" if (r["variant"], t) in slowed else ""
-            per_task.append(f"{c['n_passed']}/{c['n_answered']}{mark}" if c else "—")
+            per_task.append(f"{c['n_passed']}/{c['n_scored']}{mark}" if c else "—")
         bench = f"{_f(r['bench_pp_tps'], 0)} / {_f(r['bench_tg_tps'], 0)}" if r.get("bench_pp_tps") else "—"
         probe_gen = f"{_f(r['probe_gen_tps'])} / {_f(r['probe_client_decode_tps'])}" if r.get("probe_gen_tps") else "—"
         rss = _f(r["peak_rss_bytes"] / 1e6, 0) if r.get("peak_rss_bytes") else "—"
@@ -188,10 +217,12 @@ def render(data: dict[str, Any]) -> str:
         if r["variant"] in data.get("bounded", {}):
             trust.append(f"quality bounded by its {data['bounded'][r['variant']]} source")
         lines.append("| " + " | ".join([
-            str(i), f"`{labels.get(r['variant'], r['variant'])}`",
+            str(r["ranking"]) if r.get("ranking") else "incomplete", f"`{labels.get(r['variant'], r['variant'])}`",
             _f(100 * r["pass_rate"], 1, "%") if r["pass_rate"] is not None else "—",
-            f"{100 * lo:.0f}–{100 * hi:.0f}%" if lo is not None else "—", f"{r['n_passed']}/{r['n_answered']}",
-            str(r["n_failed_calls"]), *per_task, _f(r["median_ttft_s"], 3),
+            f"{100 * lo:.0f}–{100 * hi:.0f}%" if lo is not None else "—",
+            _f(100 * r["answered_rate"], 1, "%") if r.get("answered_rate") is not None else "—",
+            f"{r['n_passed']}/{r['n_scored']}", str(r.get("n_model_failed") or 0), str(r["n_failed_calls"]),
+            f"{r['packs']}/{r['packs_total']}", *per_task, _f(r["median_ttft_s"], 3),
             _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]), _f(r.get("probe_prompt_tps")),
             probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "", "; ".join(trust),
         ]) + " |")
@@ -225,8 +256,9 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"| `{w['weights_key']}` | {how} | `{w['sha256'][:16]}` | {w['size_bytes'] / 1e6:.1f} | {w['file_type']} |")
     failures = data.get("failures", ())
     if failures:
-        lines += ["", "## Failed calls", "", "| variant | failure mode | count |", "|---|---|---|"]
-        lines += [f"| `{f['variant']}` | {f['failure_mode']} | {f['n']} |" for f in failures]
+        lines += ["", "## Failures", "", "The model's count as wrong answers; the machine's are left out of every rate "
+                  "and re-tried on the next run.", "", "| variant | failure mode | owner | count |", "|---|---|---|---|"]
+        lines += [f"| `{f['variant']}` | {f['failure_mode']} | {f.get('owner', 'machine')} | {f['n']} |" for f in failures]
     lines.append("")
     lines += list(data.get("extra", ()))
     lines += ["## Reproduce", "",

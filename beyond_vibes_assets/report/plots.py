@@ -62,8 +62,10 @@ def _grouped_bars(ax, cells: dict[tuple[str, str], tuple[int, int]], variants: l
 
 
 def frontier(leaderboard: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
-    """Quality (headline rate with its interval) against decode speed; the frontier as a step line."""
-    pts = [r for r in leaderboard if r.get("pass_rate") is not None and r.get("median_decode_tps")]
+    """Quality (headline rate with its interval) against decode speed; the frontier as a step line. Like with like:
+    only variants ranked over the full pack set (leaderboard `complete`) are drawn."""
+    pts = [r for r in leaderboard if r.get("pass_rate") is not None and r.get("median_decode_tps")
+           and r.get("complete", True)]
     if not pts:
         return None
     plt = _plt()
@@ -87,14 +89,14 @@ def frontier(leaderboard: Sequence[dict[str, Any]], labels: dict[str, str]) -> s
 
 def pack_rates(matrix: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | None:
     """Per-pack pass rates per variant with 95% Wilson intervals (grouped horizontal bars)."""
-    rows = [r for r in matrix if r.get("n_answered")]
+    rows = [r for r in matrix if r.get("n_scored")]
     if not rows:
         return None
     plt = _plt()
     tasks = sorted({r["task"] for r in rows})
     variants = sorted({r["variant"] for r in rows})
     fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.28 * len(tasks) * len(variants)))
-    cells = {(r["variant"], r["task"]): (r["n_passed"], r["n_answered"]) for r in rows}
+    cells = {(r["variant"], r["task"]): (r["n_passed"], r["n_scored"]) for r in rows}
     height = _grouped_bars(ax, cells, variants, tasks, labels, horizontal=True)
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(tasks))], tasks)
     ax.set_xlim(0, 100)

@@ -183,8 +183,10 @@ def score_records(pack: Pack, target: Target, store: ResponseStore, sampling: di
             verdict = V.Verdict(False, 0.0, f"not scored: {rec['failure_mode']}", {})
         else:
             verdict = V.verify(item.verifier, V.Response(rec.get("answer") or "", rec.get("tool_calls") or []), item.check)
-        # an execution that timed out or a sandbox that could not start is a failure mode, not a wrong answer
-        failure = rec.get("failure_mode") or verdict.detail.get("execution_failure")
+        # an execution that timed out, a sandbox that could not start, a verifier bug: failure modes with an owner
+        # (scoring/outcomes.py), never a silent wrong answer
+        failure = (rec.get("failure_mode") or verdict.detail.get("execution_failure")
+                   or ("verifier_error" if verdict.detail.get("verifier_error") else None))
         rows.append({
             "variant": target.variant, "model": target.model, "quant": target.quant, "engine": target.engine,
             "task": pack.name, "task_version": pack.version, "task_fingerprint": pack.fingerprint,

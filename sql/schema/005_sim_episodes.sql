@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS sim_episodes (
     engine_build VARCHAR,
     sampling_params VARCHAR,
     canonical BOOLEAN,
+    series VARCHAR,                     -- "canonical" (default harness and settings), else what differs ("pi", ...)
     trace_id VARCHAR,
     run_id VARCHAR,
     created_at TIMESTAMP,

@@ -5,6 +5,7 @@ CREATE TABLE IF NOT EXISTS sim_steps (
     sim VARCHAR NOT NULL,
     step_index INTEGER NOT NULL,
     canonical BOOLEAN,
+    series VARCHAR,
     kind VARCHAR,
     started_s DOUBLE,
     duration_s DOUBLE,

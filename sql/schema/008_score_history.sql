@@ -9,11 +9,13 @@ CREATE TABLE IF NOT EXISTS score_history (
     engine VARCHAR,
     task VARCHAR NOT NULL,
     n INTEGER,                          -- items (episodes) in the partition
-    n_answered INTEGER,                 -- without failed calls (timeouts, dead endpoints): the rate's denominator
+    n_answered INTEGER,                 -- replies scored (no failure of any owner): the answered rate's denominator
     n_passed INTEGER,
-    n_failed_calls INTEGER,
-    rate DOUBLE,
-    ci_low DOUBLE,                      -- 95% Wilson interval of the rate
+    n_failed_calls INTEGER,             -- the machine's failures (dead endpoint, sandbox error, ...): excluded
+    n_model_failed INTEGER,             -- the model's failures (code that never ends, timeout, overflow): wrong answers
+    rate DOUBLE,                        -- strict: passed / (n - n_failed_calls), the headline
+    answered_rate DOUBLE,               -- passed / n_answered, shown beside it
+    ci_low DOUBLE,                      -- 95% Wilson interval of the (strict) rate
     ci_high DOUBLE,
     median_ttft_s DOUBLE,
     median_latency_s DOUBLE,

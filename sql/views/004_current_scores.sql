@@ -1,6 +1,7 @@
--- What `baseline save` snapshots and `gate` compares: current canonical rates per variant x pack and x sim.
+-- What `baseline save` snapshots and `gate` compares: current canonical rates per variant x pack and x sim, strict
+-- (the machine's failures excluded, the model's counted as wrong); n_answered is the rate's denominator.
 CREATE OR REPLACE VIEW current_scores AS
-SELECT 'pack' AS kind, variant, task, n_answered, n_passed, pass_rate AS rate, median_ttft_s,
+SELECT 'pack' AS kind, variant, task, n_scored AS n_answered, n_passed, pass_rate AS rate, median_ttft_s,
        (SELECT median(latency_s) FROM current_samples c
         WHERE c.variant = p.variant AND c.task = p.task AND c.failure_mode IS NULL) AS median_latency_s,
        median_decode_tps

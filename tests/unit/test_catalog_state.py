@@ -100,18 +100,27 @@ def test_an_item_edited_out_stops_counting_while_its_answer_stays(home, tmp_path
     assert item["kind"] == "item" and item["n"] == 1
 
 
-def test_counts_are_integers_and_failed_calls_are_not_wrong_answers(home, tmp_path):
+def test_counts_are_integers_model_failures_count_as_wrong_and_machine_failures_are_left_out(home, tmp_path):
+    """The one rule (scoring/outcomes.py, sql/views/000_failure_owners.sql): a timeout is the model's (wrong), a dead
+    endpoint the machine's (left out of the rate, shown); the Python counting agrees with the view."""
+    from beyond_vibes_assets.scoring.outcomes import rate_fields
+
     catalog = setup(tmp_path, packs=("math",))
     wh = WarehouseResource()
-    wh.replace_partition("samples", {"variant": "alpha~api~openai", "task": "math"},
-                         [sample("alpha~api~openai", "math", "q0", True), sample("alpha~api~openai", "math", "q1", False),
-                          sample("alpha~api~openai", "math", "q2", False, failure="timeout")])
+    rows = [sample("alpha~api~openai", "math", "q0", True), sample("alpha~api~openai", "math", "q1", False),
+            sample("alpha~api~openai", "math", "q2", False, failure="timeout"),
+            sample("alpha~api~openai", "math", "q3", False, failure="endpoint_unreachable")]
+    wh.replace_partition("samples", {"variant": "alpha~api~openai", "task": "math"}, rows)
     record_catalog_state(wh, catalog)
     with wh.connect() as con:
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE leaderboard)").fetchall())
-    assert all(types[c] == "BIGINT" for c in ("n", "n_passed", "n_answered", "n_failed_calls", "packs"))
-    (lb,) = wh.query("SELECT pass_rate, n, n_answered, n_failed_calls FROM leaderboard")
-    assert lb == {"pass_rate": 0.5, "n": 3, "n_answered": 2, "n_failed_calls": 1}
+    assert all(types[c] == "BIGINT" for c in ("n", "n_passed", "n_answered", "n_failed_calls", "n_model_failed", "packs"))
+    (lb,) = wh.query("SELECT pass_rate, answered_rate, n, n_scored, n_answered, n_failed_calls, n_model_failed "
+                     "FROM leaderboard")
+    assert lb == {"pass_rate": 1 / 3, "answered_rate": 0.5, "n": 4, "n_scored": 3, "n_answered": 2,
+                  "n_failed_calls": 1, "n_model_failed": 1}
+    py = rate_fields((r["passed"], r["failure_mode"]) for r in rows)
+    assert (py["rate"], py["answered_rate"], py["n_failed_calls"], py["n_model_failed"]) == (1 / 3, 0.5, 1, 1)
 
 
 def test_an_unchanged_catalog_is_not_written_again(home, tmp_path):

@@ -109,14 +109,21 @@ def test_gate_rules():
     assert {r["rule"] for r in gate_regressions(base, worse, max_drop=20, max_latency_rise=70)} == {"missing"}
 
 
-def test_history_row_counts_failed_calls_apart_and_flags_a_slowed_run():
+def test_history_row_counts_by_owner_and_flags_a_slowed_run():
+    """A timeout on an unloaded machine is the model's (wrong); one during a slowed run was marked
+    timeout_contended by the pack family (the machine's: left out)."""
+    from beyond_vibes_assets.scoring.outcomes import contended
+
     rows = [{"variant": "v", "task": "t", "passed": True, "decode_tps": 10.0, "ttft_s": 0.1, "latency_s": 1.0},
             {"variant": "v", "task": "t", "passed": False, "decode_tps": 12.0, "ttft_s": 0.1, "latency_s": 1.0},
-            {"variant": "v", "task": "t", "passed": False, "failure_mode": "timeout"}]
+            {"variant": "v", "task": "t", "passed": False, "failure_mode": contended("timeout", True)}]
     manifest = {"variant": "v", "task": "t", "run_id": "r", "harness_commit": "c"}
     row = pack_history_row(rows, manifest=manifest, task_fingerprint="f", concurrency=2, probe_decode_tps=100.0, load=0.1,
                            foreign_cpu=0.7)
     assert (row["n"], row["n_answered"], row["n_passed"], row["n_failed_calls"], row["rate"]) == (3, 2, 1, 1, 0.5)
+    own = pack_history_row([*rows[:2], {**rows[2], "failure_mode": contended("timeout", False)}], manifest=manifest,
+                           task_fingerprint="f", concurrency=2, probe_decode_tps=100.0, load=0.1)
+    assert (own["n_model_failed"], own["n_failed_calls"], own["rate"], own["answered_rate"]) == (1, 0, 1 / 3, 0.5)
     assert row["decode_vs_probe"] == pytest.approx(11.0 * 2 / 100) and row["slowed"]
     # a slow decode alone (long prompts, busy slots) is not contention: only the measured foreign load flags
     steady = pack_history_row(rows, manifest=manifest, task_fingerprint="f", concurrency=2, probe_decode_tps=100.0,

@@ -19,11 +19,12 @@ def test_pareto_front():
 
 def test_render_lists_every_variant_with_counts():
     lb = [{"variant": "m~Q8_0~cpu", "model": "m", "quant": "Q8_0", "pass_rate": 0.5, "ci_low": 0.3, "ci_high": 0.7,
-           "n_passed": 5, "n_answered": 10, "n": 11, "n_failed_calls": 1, "median_ttft_s": 0.1,
+           "ranking": 1, "complete": True, "packs": 1, "packs_total": 1, "answered_rate": 0.5, "n_model_failed": 0,
+           "n_passed": 5, "n_scored": 10, "n_answered": 10, "n": 11, "n_failed_calls": 1, "median_ttft_s": 0.1,
            "median_decode_tps": 100.0, "median_server_predicted_tps": 101.0, "probe_prompt_tps": 300.0, "probe_gen_tps": 110.0,
            "probe_client_decode_tps": 109.0, "bench_pp_tps": 350.0, "bench_tg_tps": 120.0, "perplexity": 23.1, "peak_rss_bytes": 2e8}]
-    matrix = [{"variant": "m~Q8_0~cpu", "task": "reasonmath", "n": 11, "n_answered": 10, "n_passed": 5, "n_failed_calls": 1,
-               "pass_rate": 0.5}]
+    matrix = [{"variant": "m~Q8_0~cpu", "task": "reasonmath", "n": 11, "n_scored": 10, "n_answered": 10, "n_passed": 5,
+               "n_failed_calls": 1, "pass_rate": 0.5}]
     weights = [{"weights_key": "m~Q8_0", "model": "m", "quant": "Q8_0", "origin": "derived", "derived_from": "Q4_1",
                 "sha256": "ab" * 32, "size_bytes": 1e8, "file_type": "Q8_0"}]
     difficulty = [{"variant": "m~Q8_0~cpu", "difficulty": "easy", "n": 4, "n_passed": 4},
@@ -37,6 +38,24 @@ def test_render_lists_every_variant_with_counts():
     assert "5/10" in text and "derived from Q4_1" in text and "timeout" in text and "★" in text
     assert "⚠ slowed during reasonmath" in text and "quality bounded by its Q4_1 source" in text
     assert "| 5/10 ⚠ |" in text
+    assert "Ranked over the same 1 pack(s) for every ranked variant: `reasonmath`" in text
+
+
+def test_an_incomplete_variant_is_shown_with_its_coverage_and_not_ranked():
+    """Like with like: one easy pack at 10/10 does not outrank three packs at 62.7% (issue 21's constructed case)."""
+    base = {"model": "m", "quant": "Q", "ci_low": 0.5, "ci_high": 0.9, "n_model_failed": 0, "n_failed_calls": 0,
+            "median_ttft_s": 0.1, "median_decode_tps": 10.0, "median_server_predicted_tps": None}
+    lb = [{**base, "variant": "three~Q~cpu", "pass_rate": 0.627, "answered_rate": 0.627, "ranking": 1, "complete": True,
+           "packs": 3, "packs_total": 3, "n_passed": 32, "n_scored": 51, "n_answered": 51, "n": 51},
+          {**base, "variant": "easy~Q~cpu", "pass_rate": 1.0, "answered_rate": 1.0, "ranking": None, "complete": False,
+           "packs": 1, "packs_total": 3, "n_passed": 10, "n_scored": 10, "n_answered": 10, "n": 10}]
+    matrix = [{"variant": "three~Q~cpu", "task": t, "n_scored": 17, "n_passed": 11} for t in ("a", "b", "c")]
+    matrix.append({"variant": "easy~Q~cpu", "task": "a", "n_scored": 10, "n_passed": 10})
+    text = render({"leaderboard": lb, "matrix": matrix, "weights": [], "manifest": {}})
+    row = next(line for line in text.splitlines() if "`easy~Q~cpu`" in line)
+    assert row.startswith("| incomplete |") and "| 1/3 |" in row and "★" not in row
+    assert next(line for line in text.splitlines() if "`three~Q~cpu`" in line).startswith("| 1 |")
+    assert "1 variant(s) lack some of them" in text
 
 
 def test_html_report_renders_tables_and_escapes():
