@@ -47,12 +47,53 @@ class Limits(_Strict):
 
 
 class CommandCriterion(_Strict):
-    """A command run in the sandbox, in the workspace, that must exit 0."""
+    """A command run in the sandbox, in the workspace, that must exit 0. `restore` runs it on a copy of the workspace
+    whose given paths are put back as the fixture has them (the way SWE-bench restores test files: an agent cannot
+    pass by weakening the tests), with any planted test-machinery file (conftest.py, pytest.ini, sitecustomize.py, a
+    module named like pytest) the fixture lacks removed."""
 
     type: Literal["command"]
     run: str
     timeout_s: float = Field(default=120.0, gt=0)
+    restore: list[str] = Field(default_factory=list)
     name: str | None = None
+    _v = field_validator("restore")(lambda v: [_relative(p) for p in v])
+
+
+class Unchanged(_Strict):
+    """Files under these paths are exactly the fixture's (none edited, added or removed): "do not change the code",
+    decided by the harness from the workspace, not by a command the workspace could configure."""
+
+    type: Literal["unchanged"]
+    paths: list[str] = Field(min_length=1)
+    name: str | None = None
+    _v = field_validator("paths")(lambda v: [_relative(p) for p in v])
+
+
+class TableTruth(_Strict):
+    """The answer's comparison table agrees with the truth the docs give, cell by cell: `truth` maps a feature to
+    its yes/no per column; every row naming one of them must match it, and at least `min_rows` must. Kept in
+    task.yaml, which the agent never sees."""
+
+    type: Literal["table_truth"]
+    truth: dict[str, dict[str, bool]] = Field(min_length=1)
+    min_rows: int = Field(default=1, ge=1)
+    path: str | None = None
+    name: str | None = None
+
+
+class KillsMutants(_Strict):
+    """Tests the agent wrote count only if they fail on broken versions of the code they test: for each function,
+    a mutant whose returns all give None and (if it raises) one whose raises are gone must both be caught by
+    `run` (the tests, run against the mutant module in the sandbox)."""
+
+    type: Literal["kills_mutants"]
+    module: str
+    functions: list[str] = Field(min_length=1)
+    run: str
+    timeout_s: float = Field(default=60.0, gt=0)
+    name: str | None = None
+    _v = field_validator("module")(_relative)
 
 
 class FileExists(_Strict):
@@ -115,8 +156,8 @@ class GroundedIn(_Strict):
     name: str | None = None
 
 
-Criterion = Annotated[CommandCriterion | FileExists | FileMatches | TextCheck | CitesRepo | GroundedIn,
-                      Field(discriminator="type")]
+Criterion = Annotated[CommandCriterion | FileExists | FileMatches | TextCheck | CitesRepo | GroundedIn | Unchanged
+                      | TableTruth | KillsMutants, Field(discriminator="type")]
 
 
 class Reference(_Strict):
@@ -126,6 +167,15 @@ class Reference(_Strict):
     patch: str | None = None
     delete: list[str] = Field(default_factory=list)
     answer: str | None = None  # a file holding the reference final answer
+
+
+class Adversarial(_Strict):
+    """A cheap wrong attempt that must not be credited: a final answer and files it leaves (None deletes one)."""
+
+    name: str
+    answer: str = ""
+    files: dict[str, str | None] = Field(default_factory=dict)
+    _v = field_validator("files")(lambda v: {_relative(k): x for k, x in v.items()})
 
 
 class SimTask(_Strict):
@@ -140,6 +190,7 @@ class SimTask(_Strict):
     false_premise: str | None = None  # what the prompt wrongly asserts (sycophancy metric)
     criteria: list[Criterion] = Field(min_length=1)
     reference: Reference = Field(default_factory=Reference)
+    adversarial: list[Adversarial] = Field(default_factory=list)  # beside the generic ones `sims validate` tries
     sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
 
     @model_validator(mode="after")

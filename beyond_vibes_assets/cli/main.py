@@ -234,7 +234,9 @@ def cmd_sims_show(args: argparse.Namespace) -> int:
 
 
 def cmd_sims_validate(args: argparse.Namespace) -> int:
-    """Each sim's reference solution passes every criterion and its untouched repository fails one (real sandbox)."""
+    """Each sim's reference solution passes every criterion, its untouched repository fails one, every cheap wrong
+    attempt (the prompt echoed, "done" without doing it, the sim's own wrong answers) fails, and the reference
+    played by a scripted agent through the real loop and sandbox, in both tool modes, passes."""
     import tempfile
 
     from ..agent.validity import check_validity
@@ -252,7 +254,9 @@ def cmd_sims_validate(args: argparse.Namespace) -> int:
             failing = [r.name for r in validity.untouched if not r.passed]
             if validity.valid:
                 console.print(escape(f"ok    {name}: reference passes {len(validity.reference)} criteria; untouched fails "
-                                     f"{len(failing)} ({', '.join(failing)}) [{time.perf_counter() - started:.1f}s]"))
+                                     f"{len(failing)} ({', '.join(failing)}); {len(validity.adversarial)} cheap wrong "
+                                     f"attempts fail; the reference played as {' and '.join(validity.played)} tool "
+                                     f"calls passes [{time.perf_counter() - started:.1f}s]"))
             else:
                 bad += 1
                 for line in validity.problems():
@@ -621,7 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sims.add_parser("show", help="one episode step by step (prompt, replies, tool calls, results, criteria)")
     p.add_argument("episode", help="episode id (or a prefix of it)")
     p.set_defaults(fn=cmd_sims_show)
-    p = add(sims, "validate", cmd_sims_validate, "reference solutions pass every criterion, untouched repos fail one",
+    p = add(sims, "validate", cmd_sims_validate, "references pass (also played by a scripted agent), untouched repos "
+                                                 "and cheap wrong attempts fail",
             "catalog", "sims")
     p.add_argument("--sim", action="append", help="only these sims (repeatable)")
     p = add(sub, "inspect", cmd_inspect, "failures with reasons, one sample in full, a diff of two runs, or an "

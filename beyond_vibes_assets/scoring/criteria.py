@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import registry as V
 from .tables import is_separator, pipe_rows
@@ -19,6 +19,7 @@ PATH_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.(?:py|toml|md|txt|json|
 FUNC_RE = re.compile(r"(?:\b([A-Za-z_][\w.]*)\.)?\b([A-Za-z_]\w*)\(")
 PROPOSAL_RE = re.compile(r"(?i)\b(new|add|adds|adding|create|creates|creating|introduce|introduces)\b")
 POSITIVE = {"yes", "y", "✓", "✔", "true", "supported", "built-in", "builtin", "native"}
+NEGATIVE = {"no", "n", "x", "false", "unsupported", "not supported", "none"}
 
 
 @dataclass(frozen=True)
@@ -133,17 +134,162 @@ def _read(root: Path, rel: str) -> str | None:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def evaluate(criterion: Any, root: Path, answer: str, run_command=None) -> CriterionResult:
-    """One criterion (a model from catalog/sims.py) on a finished workspace; `run_command(cmd, timeout_s)`
-    returns (exit_code, output) from the sandbox."""
+# files a restored test run must not find planted by the agent (they configure or replace the test machinery)
+MACHINERY = ("conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "sitecustomize.py", "usercustomize.py", "pytest.py",
+             "_pytest", "pytest")
+
+
+class Env(Protocol):
+    """What command-like criteria need from the harness: the sandbox and the fixture (validity.py provides it)."""
+
+    def run(self, command: str, timeout_s: float) -> tuple[int | None, str]: ...
+
+    def run_with(self, changes: dict[str, str | None], command: str, timeout_s: float) -> tuple[int | None, str]: ...
+
+    def fixture(self) -> dict[str, str]: ...
+
+    def files(self) -> dict[str, str]: ...
+
+
+def _under(rel: str, paths: list[str]) -> bool:
+    return any(rel == p.rstrip("/") or rel.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def unchanged_problems(fixture: dict[str, str], workspace: dict[str, str], paths: list[str]) -> list[str]:
+    """Pure: files under `paths` that differ from the fixture (edited, added or removed)."""
+    out = []
+    for rel in sorted(set(fixture) | set(workspace)):
+        if not _under(rel, paths):
+            continue
+        if rel not in workspace:
+            out.append(f"{rel} (removed)")
+        elif rel not in fixture:
+            out.append(f"{rel} (added)")
+        elif workspace[rel] != fixture[rel]:
+            out.append(f"{rel} (edited)")
+    return out
+
+
+def restore_changes(fixture: dict[str, str], workspace: dict[str, str], paths: list[str]) -> dict[str, str | None]:
+    """Pure: the edits that put `paths` back as the fixture has them and remove planted test machinery (a file or
+    folder named in MACHINERY at any depth that the fixture does not have); None deletes."""
+    changes: dict[str, str | None] = {rel: text for rel, text in fixture.items() if _under(rel, paths)}
+    changes.update({rel: None for rel in workspace if _under(rel, paths) and rel not in fixture})
+    for rel in workspace:
+        parts = rel.split("/")
+        if rel not in fixture and (parts[-1] in MACHINERY or any(x in MACHINERY for x in parts[:-1])
+                                   or parts[-1].endswith(".pth")):
+            changes[rel] = None
+    return changes
+
+
+def yes_no(cell: str) -> bool | None:
+    """Pure: a table cell read as yes (True), no (False) or neither (None; an empty cell claims nothing)."""
+    raw = cell.strip().strip("*_`").strip()
+    if raw in ("✓", "✔"):
+        return True
+    if raw in ("✗", "✘", "—", "-"):
+        return False
+    word = _norm(raw)
+    if not word:
+        return None
+    return True if word in {_norm(p) for p in POSITIVE if _norm(p)} else False if word in NEGATIVE else None
+
+
+def check_table_truth(text: str, truth: dict[str, dict[str, bool]], min_rows: int) -> tuple[bool, str, dict]:
+    """Pure: every table row naming a feature of `truth` agrees with it cell by cell (yes/no under each column the
+    truth gives); at least `min_rows` such rows. A table that denies a tool what its docs say it has fails."""
+    rows = [r for r in pipe_rows(text) if not is_separator(r)]
+    if len(rows) < 2:
+        return False, "no comparison table", {}
+    header = [_norm(c) for c in rows[0]]
+    wanted = {_norm(k): {_norm(c): v for c, v in cols.items()} for k, cols in truth.items()}
+    matched, wrong = [], []
+    for row in rows[1:]:
+        feature = _norm(row[0]) if row else ""
+        if feature not in wanted:
+            continue
+        matched.append(row[0])
+        for column, expected in wanted[feature].items():
+            if column not in header or header.index(column) >= len(row):
+                wrong.append(f"{row[0]} / {column}: missing")
+                continue
+            said = yes_no(row[header.index(column)])
+            if said is not expected:
+                wrong.append(f"{row[0]} / {column}: {row[header.index(column)].strip() or 'empty'}, "
+                             f"the docs say {'yes' if expected else 'no'}")
+    detail = {"matched": matched, "contradicts_docs": wrong}
+    if wrong:
+        return False, f"the table contradicts the docs: {wrong[:4]}", detail
+    if len(matched) < min_rows:
+        return False, f"{len(matched)} row(s) on documented features, wants at least {min_rows}", detail
+    return True, "", detail
+
+
+def mutants(source: str, functions: list[str]) -> list[tuple[str, str, str]]:
+    """Pure: (function, mutation, mutated module source) per function: every `return` of it gives None, and, when it
+    raises, every `raise` of it is gone. Tests that pass on a mutant do not test that function."""
+    import ast
+
+    out = []
+    for fn in functions:
+        for kind in ("returns None", "raises nothing"):
+            tree = ast.parse(source)
+            target = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                           and n.name == fn), None)
+            if target is None:
+                out.append((fn, "missing", ""))
+                break
+            changed = False
+            for node in ast.walk(target):
+                if kind == "returns None" and isinstance(node, ast.Return):
+                    node.value, changed = None, True
+                if kind == "raises nothing":
+                    for field_name in ("body", "orelse", "finalbody"):
+                        block = getattr(node, field_name, None)
+                        if isinstance(block, list) and any(isinstance(x, ast.Raise) for x in block):
+                            setattr(node, field_name, [ast.Pass() if isinstance(x, ast.Raise) else x for x in block])
+                            changed = True
+            if changed:
+                out.append((fn, kind, ast.unparse(ast.fix_missing_locations(tree))))
+    return out
+
+
+def evaluate(criterion: Any, root: Path, answer: str, env: Env | None = None) -> CriterionResult:
+    """One criterion (a model from catalog/sims.py) on a finished workspace; `env` runs commands in the sandbox and
+    knows the fixture (validity.py); without it, command-like criteria fail as "no sandbox"."""
     kind = criterion.type
     name = criterion.name or _default_name(criterion)
+    if kind in ("command", "unchanged", "kills_mutants") and env is None:
+        return CriterionResult(name, kind, False, "no sandbox to run the command in")
     if kind == "command":
-        if run_command is None:
-            return CriterionResult(name, kind, False, "no sandbox to run the command in")
-        code, output = run_command(criterion.run, criterion.timeout_s)
+        if criterion.restore:
+            changes = restore_changes(env.fixture(), env.files(), criterion.restore)
+            code, output = env.run_with(changes, criterion.run, criterion.timeout_s)
+        else:
+            code, output = env.run(criterion.run, criterion.timeout_s)
         return CriterionResult(name, kind, code == 0, "" if code == 0 else f"exit code {code}: {output[-400:]}",
-                               {"exit_code": code})
+                               {"exit_code": code, **({"restored": criterion.restore} if criterion.restore else {})})
+    if kind == "unchanged":
+        problems = unchanged_problems(env.fixture(), env.files(), criterion.paths)
+        return CriterionResult(name, kind, not problems, f"changed: {problems[:6]}" if problems else "",
+                               {"changed": problems} if problems else None)
+    if kind == "kills_mutants":
+        source = env.files().get(criterion.module)
+        if source is None:
+            return CriterionResult(name, kind, False, f"{criterion.module} is missing")
+        survived, killed = [], []
+        for fn, how, mutated in mutants(source, criterion.functions):
+            if how == "missing":
+                survived.append(f"{fn}: not in {criterion.module}")
+                continue
+            code, _ = env.run_with({criterion.module: mutated}, criterion.run, criterion.timeout_s)
+            (killed if code != 0 else survived).append(f"{fn}: {how}")
+            if survived:  # one surviving mutant decides it: the rest need not run
+                break
+        return CriterionResult(name, kind, not survived,
+                               f"the tests pass on broken code: {survived}" if survived else "",
+                               {"killed": killed, "survived": survived})
     if kind in ("file_exists", "file_absent"):
         exists = _read(root, criterion.path) is not None or (root / criterion.path).is_dir()
         want = kind == "file_exists"
@@ -160,6 +306,9 @@ def evaluate(criterion: Any, root: Path, answer: str, run_command=None) -> Crite
     if kind in ("answer", "file_check"):
         verdict = V.verify(criterion.verifier, V.Response(text), criterion.check)
         return CriterionResult(name, kind, verdict.passed, verdict.reason, verdict.detail or None)
+    if kind == "table_truth":
+        ok, reason, detail = check_table_truth(text, criterion.truth, criterion.min_rows)
+        return CriterionResult(name, kind, ok, reason, detail)
     if kind == "cites_repo":
         originals = [p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts]
         files = {str(p.relative_to(root)) for p in originals}

@@ -1,5 +1,8 @@
-"""Every shipped sim is valid the SWE-bench way: its reference solution passes every criterion and the untouched
-fixture fails at least one. Real commands in the real sandbox."""
+"""Every shipped sim is valid the SWE-bench way and cannot be passed cheaply: its reference solution passes every
+criterion; the untouched fixture fails at least one; every cheap wrong attempt (the prompt echoed back, "done" with
+no change, the sim's own confident wrong answers, weakened tests, edits to code it was told not to touch) fails; and
+a scripted agent playing the reference through the real loop and sandbox, in both tool modes, passes. Real
+commands in the real sandbox."""
 
 import pytest
 
@@ -20,7 +23,7 @@ def test_shipped_sims_load_and_cover_every_archetype_twice():
 
 
 @pytest.mark.parametrize("name", sorted(SIMS))
-def test_reference_passes_and_untouched_fails(name, tmp_path, home):
+def test_reference_passes_and_untouched_and_cheap_attempts_fail(name, tmp_path, home):
     if isolation_problem():
         pytest.fail(f"the sandbox is required here: {isolation_problem()}")
     validity = check_validity(SIMS[name], tmp_path)
