@@ -66,10 +66,17 @@ def render_series(rows: Sequence[dict]) -> list[str]:
     cells = {(r["variant"], r["sim"], r["series"]): r for r in rows}
     lines = ["## Harness comparison", "", "Success of each sim per series of runs: `canonical` is the default harness "
              "and settings (the only series in the headline, history and gate); the others are labelled by what "
-             "differs (an external harness, native tool calls, switches, a shorter timeout).", "",
+             "differs (an external harness, native tool calls, switches, a shorter timeout, repeats). pass^k ✓ = every "
+             "one of k repeated episodes succeeded.", "",
              "| variant | sim | " + " | ".join(series) + " |", "|---|---|" + "---|" * len(series)]
+    def cell(c: dict | None) -> str:
+        if c is None:
+            return "—"
+        hat = f" (pass^{c['n']} {'✓' if c['n_success'] == c['n'] else '✗'})" if c["n"] > 1 else ""
+        return f"{c['n_success']}/{c['n']}{hat}"
+
     for variant, sim in sorted({(r["variant"], r["sim"]) for r in rows}):
-        row = [f"{c['n_success']}/{c['n']}" if (c := cells.get((variant, sim, s))) else "—" for s in series]
+        row = [cell(cells.get((variant, sim, s))) for s in series]
         lines.append(f"| `{variant}` | {sim} | " + " | ".join(row) + " |")
     return lines + [""]
 
