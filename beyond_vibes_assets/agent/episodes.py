@@ -30,7 +30,7 @@ from ..runner.response_store import ResponseStore, stable_hash
 from ..runner.target import CANONICAL_SAMPLING, sampling_with
 from ..sandbox import Limits, Workspace, budget
 from ..scoring import trace_metrics as M
-from ..scoring.criteria import CriterionResult, evaluate
+from ..scoring.criteria import CriterionResult
 from ..settings import subdir
 from . import traces
 from .loop import Episode, run_episode
