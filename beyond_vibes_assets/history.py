@@ -8,15 +8,17 @@ Failed calls (timeouts, dead endpoints) are not answers: rates here are over ans
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from fractions import Fraction
 from typing import Any
 
 from .scoring.outcomes import episode_failure, rate_fields
-from .stats import sigma_regression
+from .stats import newcombe_difference, sigma_regression
 
 # A run during which other processes took more than this share of the machine's CPU (engine/contention.py) has speed
 # figures that are not the engine's own. Measured here: an idle machine 0.00-0.05; 6 busy loops on 2 cores ~0.7.
@@ -63,6 +65,7 @@ def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any]
         "slowed": foreign_cpu is not None and foreign_cpu > MAX_FOREIGN_CPU_SHARE, "load_at_start": load,
         **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id")},
         "task_fingerprint": task_fingerprint, "sampling_params": manifest.get("sampling_params"),
+        "answers_digest": answers_digest(f"{r.get('cache_key')}@{r.get('created_at')}" for r in rows),
         "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }
 
@@ -78,10 +81,26 @@ def sim_history_row(rows: Sequence[dict[str, Any]], *, variant: str, sim: str, f
         **rate_fields((bool(r.get("success")), episode_failure(r.get("stop_reason"))) for r in rows),
         "median_latency_s": _median(r.get("wall_s") for r in answered),
         "load_at_start": load, "task_fingerprint": fingerprint,
+        "answers_digest": answers_digest(r.get("episode_id") for r in rows),
         **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id",
                                         "sampling_params")},
         "recorded_at": datetime.now(timezone.utc).replace(tzinfo=None),
     }
+
+
+def answers_digest(keys: Iterable[str | None]) -> str:
+    """A fingerprint of the answers a partition's score rests on (each answer's cache key and when it was
+    produced): asking again, even with the same result, is a new measurement; scoring the same answers is not."""
+    return hashlib.sha256("\n".join(sorted(k or "" for k in keys)).encode()).hexdigest()[:16]
+
+
+def new_measurement(warehouse: Any, kind: str, variant: str, task: str, digest: str) -> bool:
+    """Whether these answers differ from those of the partition's newest history point: a point is a measurement
+    (at least one new answer), not the same answers scored again."""
+    from resources.warehouse import read_sql
+
+    rows = warehouse.query(read_sql("queries/last_answers_digest.sql"), [kind, variant, task])
+    return not rows or rows[0]["answers_digest"] != digest
 
 
 def scored_n(row: dict[str, Any]) -> int:
@@ -91,10 +110,25 @@ def scored_n(row: dict[str, Any]) -> int:
     return int(row["n"]) - int(row.get("n_failed_calls") or 0)
 
 
+def series_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A history series: one variant on one task *as it is* (fingerprint) under one sampling. A pack that grew, a
+    changed verifier or another sampling starts a new series: its points are not compared with the old ones."""
+    return (row["kind"], row["variant"], row["task"], row.get("task_fingerprint"), row.get("sampling_params"))
+
+
+def current_series(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each variant x task's points of its current series only (the newest point's fingerprint and sampling), in
+    time order: the history the sigma rule, the check, the gate and the report judge."""
+    rows = sorted(history, key=lambda r: r["recorded_at"])
+    newest = {(r["kind"], r["variant"], r["task"]): series_key(r) for r in rows}
+    return [r for r in rows if series_key(r) == newest[(r["kind"], r["variant"], r["task"])]]
+
+
 def sigma_flags(history: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, int], dict[str, Any]]:
-    """Every history point judged against the points before it: {(kind, variant, task, index): regression}."""
+    """Every point of each current series judged against the points before it in that series:
+    {(kind, variant, task, index within the series): regression}."""
     series: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in sorted(history, key=lambda r: r["recorded_at"]):
+    for row in current_series(history):
         series[(row["kind"], row["variant"], row["task"])].append(row)
     flags = {}
     for (kind, variant, task), rows in series.items():
@@ -109,9 +143,10 @@ def sigma_flags(history: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str, 
 
 
 def latest_regressions(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sigma-rule regressions of the newest point of each variant x task (what the check and `gate` report)."""
+    """Sigma-rule regressions of the newest point of each variant x task within its current series (what the check
+    and `gate` report)."""
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
-    for row in history:
+    for row in current_series(history):
         counts[(row["kind"], row["variant"], row["task"])] += 1
     return [{"rule": "sigma", "kind": k, "variant": v, "task": t, **found}
             for (k, v, t, i), found in sigma_flags(history).items() if i == counts[(k, v, t)] - 1]
@@ -119,20 +154,32 @@ def latest_regressions(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 
 def gate_regressions(baseline: Sequence[dict[str, Any]], current: Sequence[dict[str, Any]], *,
                      max_drop: float = 10.0, max_latency_rise: float = 20.0) -> list[dict[str, Any]]:
-    """Current scores against a baseline: a rate down more than `max_drop` points, a median TTFT or latency up
-    more than `max_latency_rise` %, a decode speed down more than that %, or a scored partition gone."""
+    """Current scores against a baseline: a rate down more than `max_drop` points *and* by more than chance (the
+    95% interval of the drop, Newcombe's, excludes 0: n counts), a median TTFT or latency up more than
+    `max_latency_rise` %, a decode speed down more than that %, or a scored partition gone. A score measured on a
+    different task (the pack's items or verifiers changed: another fingerprint) is "not comparable", not a
+    regression (`blocking` False). Rates are compared as fractions of counts, so the boundary is exact."""
     now = {(r["kind"], r["variant"], r["task"]): r for r in current}
     found = []
     for base in baseline:
         key = (base["kind"], base["variant"], base["task"])
         cur = now.get(key)
-        where = {"kind": key[0], "variant": key[1], "task": key[2]}
+        where = {"kind": key[0], "variant": key[1], "task": key[2], "blocking": True}
         if cur is None:
             found.append({**where, "rule": "missing", "was": base["rate"], "now": None, "detail": "no current score"})
             continue
-        if base["rate"] is not None and cur["rate"] is not None and 100 * (base["rate"] - cur["rate"]) > max_drop:
-            found.append({**where, "rule": "rate", "was": base["rate"], "now": cur["rate"],
-                          "detail": f"pass rate down {100 * (base['rate'] - cur['rate']):.1f} points (max {max_drop:g})"})
+        if base.get("fingerprint") and cur.get("fingerprint") and base["fingerprint"] != cur["fingerprint"]:
+            found.append({**where, "blocking": False, "rule": "not comparable", "was": base["rate"], "now": cur["rate"],
+                          "detail": "the task changed since the baseline (another fingerprint): a new series"})
+            continue
+        drop = _rate_drop(base, cur)
+        if drop is not None and drop * 100 > Fraction(str(max_drop)):
+            low, high = newcombe_difference(int(base["n_passed"] or 0), int(base["n_answered"] or 0),
+                                            int(cur["n_passed"] or 0), int(cur["n_answered"] or 0))
+            if low > 0:
+                found.append({**where, "rule": "rate", "was": base["rate"], "now": cur["rate"],
+                              "detail": f"pass rate down {float(drop) * 100:.1f} points (max {max_drop:g}; 95% interval "
+                                        f"of the drop {100 * low:.1f}–{100 * high:.1f})"})
         for field, label in (("median_ttft_s", "TTFT"), ("median_latency_s", "latency")):
             was, new = base.get(field), cur.get(field)
             if was and new and 100 * (new / was - 1) > max_latency_rise:
@@ -145,13 +192,22 @@ def gate_regressions(baseline: Sequence[dict[str, Any]], current: Sequence[dict[
     return found
 
 
+def _rate_drop(base: dict[str, Any], cur: dict[str, Any]) -> Fraction | None:
+    """base rate - current rate, exactly from the counts when both rows have them (else from the rates)."""
+    if base.get("rate") is None or cur.get("rate") is None:
+        return None
+    if base.get("n_answered") and cur.get("n_answered") and base.get("n_passed") is not None and cur.get("n_passed") is not None:
+        return Fraction(int(base["n_passed"]), int(base["n_answered"])) - Fraction(int(cur["n_passed"]), int(cur["n_answered"]))
+    return Fraction(str(base["rate"])) - Fraction(str(cur["rate"]))
+
+
 def save_baseline(warehouse: Any, name: str) -> int:
     """Snapshot the current canonical scores and latency under `name` (replacing a baseline of that name)."""
     from .engine.manifest import harness_commit
 
     commit, dirty = harness_commit()
     rows = [{**{k: r[k] for k in ("kind", "variant", "task", "n_answered", "n_passed", "rate", "median_ttft_s",
-                                  "median_latency_s", "median_decode_tps")},
+                                  "median_latency_s", "median_decode_tps", "fingerprint")},
              "baseline": name, "harness_commit": commit + ("-dirty" if dirty else ""),
              "saved_at": datetime.now(timezone.utc).replace(tzinfo=None)}
             for r in warehouse.query("SELECT * FROM current_scores")]

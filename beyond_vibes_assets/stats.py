@@ -17,6 +17,18 @@ def wilson(passed: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def newcombe_difference(passed_a: int, n_a: int, passed_b: int, n_b: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of p_a - p_b from the two Wilson intervals (Newcombe's hybrid score method, his method 10):
+    honest at small n and at 0% or 100%, where a Wald interval is not."""
+    if n_a == 0 or n_b == 0:
+        return -1.0, 1.0
+    pa, pb = passed_a / n_a, passed_b / n_b
+    la, ua = wilson(passed_a, n_a, z)
+    lb, ub = wilson(passed_b, n_b, z)
+    d = pa - pb
+    return d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+
+
 def pareto_front(points: Sequence[tuple[str, float | None, float | None]]) -> set[str]:
     """Names not dominated on (quality up, speed up); points without a speed cannot be placed."""
     placed = [(k, q, s) for k, q, s in points if q is not None and s is not None]

@@ -48,16 +48,19 @@ def cmd_gate(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
                              f"(threshold {100 * r['threshold']:.1f}%)"} for r in latest_regressions(history)]
         found = [r for r in found if r["rule"] != "sigma" or (r["kind"], r["variant"], r["task"]) in
                  {(c["kind"], c["variant"], c["task"]) for c in current}]
-    if not found:
+    blocking = [r for r in found if r.get("blocking", True)]
+    if not blocking:
+        noted = f"; {len(found)} not comparable (the task changed: a new series)" if found else ""
         console.print(f"gate passed: {len(current)} current score(s) against baseline {args.baseline!r} "
-                      f"(max drop {args.max_drop:g} points, max latency rise {args.max_latency_rise:g}%)")
+                      f"(max drop {args.max_drop:g} points, max latency rise {args.max_latency_rise:g}%){noted}")
         return 0
-    table = Table(title=f"{len(found)} regression(s) against baseline {args.baseline!r}")
+    table = Table(title=f"{len(blocking)} regression(s) against baseline {args.baseline!r}"
+                        + (f", {len(found) - len(blocking)} not comparable" if len(found) > len(blocking) else ""))
     for col in ("kind", "variant", "task", "rule", "was", "now", "detail"):
         table.add_column(col)
     for r in found:
-        field = "rate" if r["rule"] in ("rate", "sigma", "missing") else r["rule"]
+        field = "rate" if r["rule"] in ("rate", "sigma", "missing", "not comparable") else r["rule"]
         table.add_row(r["kind"], r["variant"], r["task"], r["rule"], _fmt(r["was"], field), _fmt(r["now"], field),
                       r["detail"])
     console.print(table)
-    return 1
+    return 1 if blocking else 0

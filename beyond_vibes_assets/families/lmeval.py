@@ -14,7 +14,7 @@ from typing import Any
 
 from ..catalog.models_config import LmEvalTask
 from ..engine.manifest import harness_commit
-from ..history import load_at_start
+from ..history import answers_digest, load_at_start, new_measurement
 from ..lmeval.tasks import NeedsEndpoint
 from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
@@ -118,10 +118,13 @@ class LmEvalFamily(ServedFamily):
                    "median_latency_s": None, "load_at_start": self.load, "harness_commit": commit,
                    "harness_dirty": dirty, "model_sha256": resolved.model_sha256, "engine_build": resolved.build_key,
                    "task_fingerprint": f"{task.name}@{out['version']}", "sampling_params": score["gen_kwargs"],
-                   "run_id": run_id, "recorded_at": now}
+                   "answers_digest": answers_digest(f"{r.get('cache_key')}@{r.get('run_id')}" for r in rows),
+                   "run_id": run_id,
+                   "recorded_at": now}
         where = {"variant": key, "lm_task": task.name}
+        new = new_measurement(self.warehouse, "lmeval", key, task.name, history["answers_digest"])
         self.warehouse.replace_partitions([("lmeval_samples", where, rows), ("lmeval_scores", where, [score])],
-                                          appends=[("score_history", [history])])
+                                          appends=[("score_history", [history] if new else [])])
         lm = out["lm"]
         docs = [r.get("doc_id") for r in rows]
         return Recorded({"metric": metric, "value": value, "stderr": stderr, "n": len(rows),

@@ -16,7 +16,7 @@ from resources.warehouse import read_sql
 from ..catalog.packs import Pack
 from ..engine.contention import CpuMeter
 from ..engine.manifest import run_manifest
-from ..history import MAX_FOREIGN_CPU_SHARE, load_at_start, pack_history_row
+from ..history import MAX_FOREIGN_CPU_SHARE, load_at_start, new_measurement, pack_history_row
 from ..resolve import Endpoint, MeasuredSpeed, ResolvedVariant, measured_speed, resolve_variant
 from ..runner.family import Hooks, Prepared, Recorded, ServedFamily
 from ..runner.pack_runner import RunStats, plan, run_pack, score_records
@@ -121,10 +121,12 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
         finished_at=datetime.now(timezone.utc).isoformat(), n_samples=len(rows), n_cached=stats.cached,
         n_sent=stats.sent)
     # canonical results append one history row in the same transaction (overrides stay out of history)
-    history = [pack_history_row(rows, manifest=manifest, task_fingerprint=pack.fingerprint,
-                                concurrency=resolved.concurrency(scope.concurrency),
-                                probe_decode_tps=resolved.speed.decode_tps, load=load,
-                                foreign_cpu=foreign)] if scope.canonical else []
+    point = pack_history_row(rows, manifest=manifest, task_fingerprint=pack.fingerprint,
+                             concurrency=resolved.concurrency(scope.concurrency), probe_decode_tps=resolved.speed.decode_tps,
+                             load=load, foreign_cpu=foreign)
+    # a point is a new measurement: the same answers scored again (a cached re-run, a verifier edit) add none
+    history = [point] if scope.canonical and rows and new_measurement(
+        warehouse, "pack", resolved.key, pack.name, point["answers_digest"]) else []
     warehouse.replace_partitions([
         ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
         ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},

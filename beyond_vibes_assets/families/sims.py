@@ -18,7 +18,7 @@ import httpx
 from ..agent.episodes import EpisodeSettings, add_trace, episode_rows, episode_store, run_and_record, score
 from ..catalog.sims import Sim
 from ..engine.manifest import harness_commit
-from ..history import load_at_start, sim_history_row
+from ..history import load_at_start, new_measurement, sim_history_row
 from ..resolve import Endpoint, ResolvedVariant, resolve_variant
 from ..runner import progress as progress_hooks
 from ..runner.concurrent import gather_or_cancel
@@ -108,8 +108,10 @@ class SimFamily(ServedFamily):
         # each series (canonical, pi, native tool calls, ...) of a partition sits beside the others: each replaces
         # only its own rows, and only the canonical one feeds the headline, history and the gate
         where = {"variant": resolved.key, "sim": sim.name, "series": self.settings.series}
-        history = [sim_history_row(rows, variant=resolved.key, sim=sim.name, fingerprint=sim.fingerprint,
-                                   manifest=manifest, load=self.load)] if canonical and rows else []
+        point = sim_history_row(rows, variant=resolved.key, sim=sim.name, fingerprint=sim.fingerprint,
+                                manifest=manifest, load=self.load)
+        history = [point] if canonical and rows and new_measurement(
+            self.warehouse, "sim", resolved.key, sim.name, point["answers_digest"]) else []
         self.warehouse.replace_partitions([("sim_episodes", where, rows), ("sim_steps", where, steps)],
                                           appends=[("score_history", history)])
         ids = [r["episode_id"] for r in rows]

@@ -9,7 +9,7 @@ from resources.warehouse import read_sql
 
 from ..catalog.quants import bounded_by
 from ..engine.manifest import harness_commit
-from ..history import sigma_flags
+from ..history import current_series, sigma_flags
 from .comparisons import paired_results, plan_pairs
 from .judge_trust import render_judges
 from .leaderboard import render_catalog, render_retired, render_series, render_sims
@@ -40,7 +40,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
             if w["model"] == r["model"] and w["quant"] == r["quant"] and bounded_by(w["quant"], w.get("derived_from")):
                 bounded[r["variant"]] = w["derived_from"]
     labels = {v: f"{v} (≤ {src} source)" for v, src in bounded.items()}
-    history = q("current_history")
+    history = current_series(q("current_history"))  # each task's current series (fingerprint and sampling)
     flagged = sigma_flags(history)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for r in history:

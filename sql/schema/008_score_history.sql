@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS score_history (
     engine_build VARCHAR,
     task_fingerprint VARCHAR,
     sampling_params VARCHAR,
+    answers_digest VARCHAR,             -- hash of the answers scored (cache keys): a point is a new measurement
     run_id VARCHAR,
     recorded_at TIMESTAMP NOT NULL
 );

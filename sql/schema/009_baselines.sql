@@ -4,6 +4,7 @@ CREATE TABLE IF NOT EXISTS baselines (
     kind VARCHAR NOT NULL,
     variant VARCHAR NOT NULL,
     task VARCHAR NOT NULL,
+    fingerprint VARCHAR,                -- the task as it was (items, verifiers): another one is "not comparable"
     n_answered INTEGER,
     n_passed INTEGER,
     rate DOUBLE,

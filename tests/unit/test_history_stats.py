@@ -98,15 +98,55 @@ def test_latest_regressions_judges_only_the_newest_point():
 
 
 def test_gate_rules():
-    base = [{"kind": "pack", "variant": "v", "task": "t", "rate": 0.8, "median_ttft_s": 0.10, "median_latency_s": 1.0,
-             "median_decode_tps": 50.0},
-            {"kind": "pack", "variant": "v", "task": "gone", "rate": 0.5}]
+    base = [{"kind": "pack", "variant": "v", "task": "t", "rate": 0.8, "n_passed": 160, "n_answered": 200,
+             "median_ttft_s": 0.10, "median_latency_s": 1.0, "median_decode_tps": 50.0, "fingerprint": "f1"},
+            {"kind": "pack", "variant": "v", "task": "gone", "rate": 0.5, "n_passed": 5, "n_answered": 10}]
     same = [{**base[0]}, {**base[1]}]
     assert gate_regressions(base, same) == []
-    worse = [{**base[0], "rate": 0.65, "median_ttft_s": 0.13, "median_decode_tps": 30.0}]
+    worse = [{**base[0], "rate": 0.65, "n_passed": 130, "median_ttft_s": 0.13, "median_decode_tps": 30.0}]
     rules = {r["rule"] for r in gate_regressions(base, worse, max_drop=10, max_latency_rise=20)}
     assert rules == {"rate", "median_ttft_s", "median_decode_tps", "missing"}
     assert {r["rule"] for r in gate_regressions(base, worse, max_drop=20, max_latency_rise=70)} == {"missing"}
+
+
+def test_gate_drop_rule_counts_n_and_is_exact_at_its_boundary():
+    """Issue 21, finding 6: a flat 10-point rule flagged 0.8 -> 0.7 but not 0.7 -> 0.6 (a float edge) and ignored n."""
+    def pair(was, now, n):
+        return ([{"kind": "pack", "variant": "v", "task": "t", "rate": was / n, "n_passed": was, "n_answered": n}],
+                [{"kind": "pack", "variant": "v", "task": "t", "rate": now / n, "n_passed": now, "n_answered": n}])
+
+    for was, now in ((800, 700), (700, 600)):  # exactly 10 points: neither is over a 10-point limit
+        assert gate_regressions(*pair(was, now, 1000), max_drop=10) == []
+        assert [r["rule"] for r in gate_regressions(*pair(was, now, 1000), max_drop=9.9)] == ["rate"]
+    assert gate_regressions(*pair(8, 6, 10), max_drop=10) == []  # 20 points on 10 items: within chance
+    assert [r["rule"] for r in gate_regressions(*pair(160, 120, 200), max_drop=10)] == ["rate"]
+
+
+def test_a_changed_task_is_not_comparable_and_starts_a_new_history_series():
+    base = [{"kind": "pack", "variant": "v", "task": "t", "rate": 0.9, "n_passed": 90, "n_answered": 100,
+             "fingerprint": "ten-items"}]
+    grown = [{**base[0], "rate": 0.5, "n_passed": 100, "n_answered": 200, "fingerprint": "twenty-items"}]
+    (found,) = gate_regressions(base, grown)
+    assert found["rule"] == "not comparable" and not found["blocking"]
+    t0 = datetime(2026, 1, 1)
+    old = [{"kind": "pack", "variant": "v", "task": "t", "rate": 0.9, "n": 10, "n_failed_calls": 0,
+            "task_fingerprint": "ten", "recorded_at": t0 + timedelta(hours=i)} for i in range(4)]
+    new = {**old[0], "rate": 0.45, "n": 20, "task_fingerprint": "twenty", "recorded_at": t0 + timedelta(hours=9)}
+    assert latest_regressions([*old, new]) == []  # the grown pack is a new series: nothing to compare with yet
+    assert latest_regressions([*old, {**new, "task_fingerprint": "ten", "n": 10}])  # same task: a regression
+
+
+def test_the_same_answers_scored_again_are_not_a_new_measurement(home):
+    from beyond_vibes_assets.history import answers_digest, new_measurement
+    from resources.warehouse import WarehouseResource
+
+    wh = WarehouseResource()
+    digest = answers_digest(["k1", "k2"])
+    assert digest == answers_digest(["k2", "k1"]) and new_measurement(wh, "pack", "v", "t", digest)
+    wh.append("score_history", [{"kind": "pack", "variant": "v", "task": "t", "answers_digest": digest,
+                                 "recorded_at": datetime(2026, 1, 1)}])
+    assert not new_measurement(wh, "pack", "v", "t", digest)
+    assert new_measurement(wh, "pack", "v", "t", answers_digest(["k1", "k3"]))
 
 
 def test_history_row_counts_by_owner_and_flags_a_slowed_run():
