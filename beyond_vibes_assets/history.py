@@ -48,7 +48,7 @@ def decode_vs_probe(median_decode_tps: float | None, concurrency: int, probe_dec
 
 def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any], task_fingerprint: str | None,
                      concurrency: int, probe_decode_tps: float | None, load: float | None,
-                     foreign_cpu: float | None = None) -> dict[str, Any]:
+                     foreign_cpu: float | None = None, foreign_load: str | None = None) -> dict[str, Any]:
     """The `score_history` row for one scored pack partition (rows = its `samples` rows). `foreign_cpu`: the share
     of the machine other processes used while its answers were generated (None: not measured)."""
     answered = [r for r in rows if not r.get("failure_mode")]  # latency figures: over replies received
@@ -63,6 +63,7 @@ def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any]
         "median_latency_s": _median(r.get("latency_s") for r in answered), "median_decode_tps": decode,
         "decode_vs_probe": ratio, "foreign_cpu_share": foreign_cpu,
         "slowed": foreign_cpu is not None and foreign_cpu > MAX_FOREIGN_CPU_SHARE, "load_at_start": load,
+        "foreign_load": foreign_load if foreign_cpu is not None and foreign_cpu > MAX_FOREIGN_CPU_SHARE else None,
         **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id")},
         "task_fingerprint": task_fingerprint, "sampling_params": manifest.get("sampling_params"),
         "answers_digest": answers_digest(f"{r.get('cache_key')}@{r.get('created_at')}" for r in rows),

@@ -24,6 +24,7 @@ from resources.warehouse import WarehouseResource, read_sql
 from .catalog.resource import CatalogResource
 from .catalog.variants import Variant
 from .engine.build import BuildInfo, ensure_build
+from .engine.machine_lock import engine_lock
 from .engine.weights import WeightsError, WeightsManifest, load_manifest
 from .runner.target import Target
 from .settings import REPO_ROOT, subdir
@@ -93,8 +94,9 @@ class ResolvedVariant:
         path = local_copy(store, self.weights)
         args = variant.engine.server_args() + template_args(variant, self.config_file.parent)
         log_path = subdir("logs", self.key) / f"{log_name}.log"
-        with server.serve(self.build.tools["llama-server"], str(path), args, log_path, alias=self.key,
-                          extra_args=extra_args) as running:
+        with engine_lock(f"{self.key} ({log_name})", variant.engine.threads, log), \
+                server.serve(self.build.tools["llama-server"], str(path), args, log_path, alias=self.key,
+                             extra_args=extra_args) as running:
             log(f"llama-server for {self.key} on {running.base_url} (pid {running.pid}, "
                 f"load {running.load_time_s:.2f}s, log {log_path})")
             yield running

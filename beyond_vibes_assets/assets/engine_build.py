@@ -16,6 +16,7 @@ from resources.llama_server import LlamaServerResource
 
 from ..catalog.resource import CatalogResource
 from ..engine.build import BuildInfo, engines_dir
+from ..engine.machine_lock import engine_lock
 from ..engine.weights import packaged_file
 from ..resolve import engine_build_for
 from ..settings import subdir
@@ -35,7 +36,8 @@ def verify_build(info: BuildInfo, server: LlamaServerResource, log) -> dict:
     except Exception as exc:  # noqa: BLE001 - no canary model is a reason recorded, not a failed build
         return {"verified": False, "reason": f"canary model unavailable ({exc}); verified by engine_probe instead"}
     log_path = subdir("logs", "engine_build") / f"{info.key}.log"
-    with server.serve(info.tools["llama-server"], str(model), ["--ctx-size", "512", "--parallel", "1"], log_path) as srv:
+    with engine_lock("engine_build canary", None), \
+            server.serve(info.tools["llama-server"], str(model), ["--ctx-size", "512", "--parallel", "1"], log_path) as srv:
         response = httpx.post(f"{srv.base_url}/completion", json={"prompt": "The capital of France is", "n_predict": 8,
                                                                    "temperature": 0, "cache_prompt": False}, timeout=120)
         response.raise_for_status()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import psutil
 
@@ -30,6 +31,28 @@ def _own_cpu() -> float:
 def _busy() -> float:
     t = psutil.cpu_times()
     return t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0) + getattr(t, "steal", 0.0)
+
+
+def foreign_engines() -> list[str]:
+    """llama-server processes on the machine that are not this process's: another command's engine, the most
+    common reason a run was slowed."""
+    mine = {p.pid for p in psutil.Process().children(recursive=True)}
+    out = []
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if proc.info["pid"] not in mine and (proc.info["name"] == "llama-server" or (cmd and cmd[0].endswith("llama-server"))):
+            model = next((cmd[i + 1] for i, a in enumerate(cmd[:-1]) if a in ("--model", "-m")), "?")
+            out.append(f"llama-server pid {proc.info['pid']} ({Path(model).name})")
+    return out
+
+
+def foreign_load_note(share: float | None) -> str | None:
+    """What else was running, said in words, when a run was slowed: foreign engines and the load average."""
+    if share is None:
+        return None
+    engines = foreign_engines()
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return "; ".join([*engines, f"load {load:.2f} per core"])
 
 
 class CpuMeter:

@@ -14,7 +14,7 @@ from typing import Any
 from resources.warehouse import read_sql
 
 from ..catalog.packs import Pack
-from ..engine.contention import CpuMeter
+from ..engine.contention import CpuMeter, foreign_load_note
 from ..engine.manifest import run_manifest
 from ..history import MAX_FOREIGN_CPU_SHARE, load_at_start, new_measurement, pack_history_row
 from ..resolve import Endpoint, MeasuredSpeed, ResolvedVariant, measured_speed, resolve_variant
@@ -104,6 +104,7 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
                                  timeout_override_s=scope.timeout_s, run_id=run_id, progress=progress))
     # measured while answers were generated; an all-cached run carries the figure of the run that produced them
     foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
+    foreign_note = foreign_load_note(foreign) if stats.sent and foreign and foreign > MAX_FOREIGN_CPU_SHARE else None
     executed = sandboxed.stats()["executed"]
     rows = score_records(pack, target, store, scope.sampling)
     if foreign is not None and foreign > MAX_FOREIGN_CPU_SHARE:  # timeouts while something else took the machine
@@ -123,7 +124,7 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     # canonical results append one history row in the same transaction (overrides stay out of history)
     point = pack_history_row(rows, manifest=manifest, task_fingerprint=pack.fingerprint,
                              concurrency=resolved.concurrency(scope.concurrency), probe_decode_tps=resolved.speed.decode_tps,
-                             load=load, foreign_cpu=foreign)
+                             load=load, foreign_cpu=foreign, foreign_load=foreign_note)
     # a point is a new measurement: the same answers scored again (a cached re-run, a verifier edit) add none
     history = [point] if scope.canonical and rows and new_measurement(
         warehouse, "pack", resolved.key, pack.name, point["answers_digest"]) else []

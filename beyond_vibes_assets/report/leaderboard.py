@@ -173,7 +173,8 @@ def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) 
         if (kind, variant, task, len(pts) - 1) in flagged:
             flags.append("REGRESSION")
         if last.get("slowed"):
-            flags.append(f"⚠ slowed (others used {100 * (last.get('foreign_cpu_share') or 0):.0f}% of the CPU)")
+            seen = f": {last['foreign_load']}" if last.get("foreign_load") else ""
+            flags.append(f"⚠ slowed (others used {100 * (last.get('foreign_cpu_share') or 0):.0f}% of the CPU{seen})")
         scored = (last["n"] or 0) - (last["n_failed_calls"] or 0)
         latest = f"{last['n_passed']}/{scored}" + (f" ({100 * last['rate']:.0f}%)" if last["rate"] is not None else "")
         lines.append(f"| `{labels.get(variant, variant)}` | {kind} | {task} | {len(pts)} | {latest} | "

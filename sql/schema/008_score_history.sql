@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS score_history (
     decode_vs_probe DOUBLE,             -- median decode tok/s x concurrency / probe decode tok/s (1 = as probed)
     foreign_cpu_share DOUBLE,           -- share of the machine's CPU other processes used while answers were generated
     slowed BOOLEAN,                     -- foreign_cpu_share above the allowed share: the speed figures are suspect
+    foreign_load VARCHAR,               -- what else ran when slowed: foreign engines by pid and model file, load
     load_at_start DOUBLE,               -- 1-minute load average / CPU count when the run started
     harness_commit VARCHAR,
     harness_dirty BOOLEAN,
