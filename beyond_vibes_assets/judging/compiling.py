@@ -23,17 +23,21 @@ from .program import new_program, program_bytes
 
 
 def trust(figures: dict[str, Any], n_held_out: int, min_kappa: float, min_coverage: float) -> tuple[bool, str]:
-    """Whether a judge's agreement on held-out labels is good enough to show its scores as trusted (pure)."""
+    """Whether a judge's agreement on held-out labels is good enough to show its scores as trusted (pure): decided on
+    the low end of kappa's 95% bootstrap interval, so a good kappa on a handful of labels does not pass by luck."""
     if n_held_out < 5:
         return False, f"only {n_held_out} held-out label(s) (need 5)"
     if figures.get("coverage", 0) < min_coverage:
         return False, f"scored {figures.get('coverage', 0):.0%} of held-out labels (need {min_coverage:.0%})"
-    kappa = figures.get("kappa")
+    kappa, low, high = figures.get("kappa"), figures.get("kappa_low"), figures.get("kappa_high")
     if kappa is None or kappa != kappa:
         return False, "kappa undefined (too few scored labels, or one score given to everything)"
-    if kappa < min_kappa:
-        return False, f"kappa {kappa:.2f} < {min_kappa:.2f}"
-    return True, f"kappa {kappa:.2f} >= {min_kappa:.2f}"
+    if low is None or low != low:
+        return False, f"kappa {kappa:.2f} but its interval is undefined on {n_held_out} labels"
+    span = f"kappa {kappa:.2f} (95% {low:.2f}-{high:.2f})"
+    if low < min_kappa:
+        return False, f"{span}: its low end is below {min_kappa:.2f}"
+    return True, f"{span} >= {min_kappa:.2f} at its low end"
 
 
 @dataclass
@@ -159,7 +163,8 @@ def _rows(plan: Plan, config: Any, run_id: str) -> list[dict[str, Any]]:
                      "program_key": program_store.program_object_key(plan.rubric.name, plan.judge.name, plan.key)
                      if program == "compiled" else None,
                      "scored": figures.get("scored"), "coverage": figures.get("coverage"),
-                     "kappa": _num(figures.get("kappa")), "spearman": _num(figures.get("spearman")),
+                     "kappa": _num(figures.get("kappa")), "kappa_low": _num(figures.get("kappa_low")),
+                     "kappa_high": _num(figures.get("kappa_high")), "spearman": _num(figures.get("spearman")),
                      "within_1": figures.get("within_1"), "bias": figures.get("bias"),
                      "failures": str(figures.get("failures") or {}), "trusted": trusted, "trust_reason": reason})
     return rows

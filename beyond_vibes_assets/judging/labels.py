@@ -1,6 +1,7 @@
 """Human labels (`judges/labels/<rubric>.jsonl`): one line per judged sample and criterion, with the sample itself
 (task, final answer, diff, transcript), a 1-5 score and a one-line rationale, so labels are reproducible without
-any stored episode. The train / held-out split is deterministic: a hash of the label id.
+any stored episode. The train / held-out split is deterministic and by sample: a hash of the judged artefact, so
+all criteria of one sample fall on the same side.
 """
 
 from __future__ import annotations
@@ -38,8 +39,15 @@ class Label(BaseModel):
     labeller: str = ""
 
     @property
+    def artefact(self) -> str:
+        """The judged sample itself (sim, answer, diff, transcript): all labels of one artefact share it."""
+        return hashlib.sha256(json.dumps([self.sim, self.sample.model_dump()], sort_keys=True).encode()).hexdigest()
+
+    @property
     def split(self) -> str:
-        bucket = int(hashlib.sha256(self.id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        """train or held_out, by artefact: every criterion of one sample lands on the same side, so no held-out
+        sample is ever seen in training (or shown as a demo)."""
+        bucket = int(self.artefact[:8], 16) / 0xFFFFFFFF
         return "held_out" if bucket < HELD_OUT_SHARE else "train"
 
 

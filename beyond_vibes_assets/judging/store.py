@@ -12,7 +12,7 @@ from typing import Any
 from resources.object_store import ObjectStoreResource
 
 # Bump when the program's signature, the evidence budget or the compile procedure changes.
-PROGRAM_VERSION = "1"
+PROGRAM_VERSION = "2"  # 2: labels split by sample (artefact), not by label id
 
 
 def compile_key(rubric_fingerprint: str, labels_hash: str, judge_identity: str, optimizer: str, max_demos: int,

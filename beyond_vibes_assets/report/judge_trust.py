@@ -52,15 +52,17 @@ def render_judges(programs: Sequence[dict[str, Any]], scores: Sequence[dict[str,
              "rubric's judge is a DSPy program compiled against human labels (`judges/labels/`); its agreement with "
              "people is measured on held-out labels — quadratic-weighted Cohen's κ, Spearman ρ, share within ±1, "
              "mean bias (judge − human) — for the compiled program, its uncompiled baseline and MLflow's "
-             "`make_judge` on the same judge model. A judge below its κ threshold is **not trusted**: its scores are "
-             "shown, marked, and should not be read as quality.", "",
-             "| rubric | judge | backend | program | held-out | scored | κ | ρ | within ±1 | bias | trusted |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "`make_judge` on the same judge model. Trust is decided on the low end of κ's 95% bootstrap interval: a "
+             "judge whose interval reaches below the threshold is **not trusted**: its scores are shown, marked, and "
+             "should not be read as quality.", "",
+             "| rubric | judge | backend | program | held-out | scored | κ (95% bootstrap) | ρ | within ±1 | bias | "
+             "trusted |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in programs:
         trusted = "yes" if p["trusted"] else f"**no** ({p['trust_reason']})"
+        span = f" ({_f(p.get('kappa_low'))}–{_f(p.get('kappa_high'))})" if p.get("kappa_low") is not None else ""
         lines.append(f"| {p['rubric']} | {p['judge']} | {p['backend']} | {p['program']} | {p['n_held_out']} | "
-                     f"{p['scored']} | {_f(p['kappa'])} | {_f(p['spearman'])} | {_f(p['within_1'])} | {_f(p['bias'])} | "
-                     f"{trusted} |")
+                     f"{p['scored']} | {_f(p['kappa'])}{span} | {_f(p['spearman'])} | {_f(p['within_1'])} | "
+                     f"{_f(p['bias'])} | {trusted} |")
     summary = summarize_scores(scores)
     if summary:
         lines += ["", "Judge scores (1-5) of canonical episodes: per episode the judges' median, then the mean over "
@@ -69,7 +71,8 @@ def render_judges(programs: Sequence[dict[str, Any]], scores: Sequence[dict[str,
                   "judges (spread) | κ |", "|---|---|---|---|---|---|---|---|---|"]
         for s in summary:
             mark = "" if s["trusted"] else " ⚠"
-            ci = f"{s['low']:.1f}–{s['high']:.1f}" if s["low"] is not None else "—"
+            ci = ("n = 1: no interval" if s["scored"] == 1 else
+                  f"{s['low']:.1f}–{s['high']:.1f}" if s["low"] is not None else "—")
             spread = f"{s['judges']} ({_f(s['spread'], 1)})" if s["spread"] is not None else str(s["judges"])
             lines.append(f"| `{s['variant']}` | {s['archetype']} | {s['rubric']} / {s['criterion']}{mark} | "
                          f"{_f(s['mean'], 1)} | {ci} | {s['scored']}/{s['episodes']} | {s['failed']} | {spread} | "

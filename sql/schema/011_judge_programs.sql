@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS judge_programs (
     scored INTEGER,
     coverage DOUBLE,
     kappa DOUBLE,
+    kappa_low DOUBLE,                   -- 95% bootstrap interval of kappa; trust is decided on kappa_low
+    kappa_high DOUBLE,
     spearman DOUBLE,
     within_1 DOUBLE,
     bias DOUBLE,

@@ -16,14 +16,38 @@ from beyond_vibes_assets.report.judge_trust import render_judges, summarize_scor
 from beyond_vibes_assets.settings import REPO_ROOT
 
 
-def test_trust_needs_enough_labels_coverage_and_kappa():
-    good = {"coverage": 1.0, "kappa": 0.61}
-    assert trust(good, 7, 0.4, 0.8) == (True, "kappa 0.61 >= 0.40")
+def test_trust_needs_enough_labels_coverage_and_kappa_at_the_low_end_of_its_interval():
+    good = {"coverage": 1.0, "kappa": 0.81, "kappa_low": 0.55, "kappa_high": 0.95}
+    assert trust(good, 30, 0.4, 0.8) == (True, "kappa 0.81 (95% 0.55-0.95) >= 0.40 at its low end")
     assert trust(good, 4, 0.4, 0.8)[0] is False and "4 held-out" in trust(good, 4, 0.4, 0.8)[1]
-    assert trust({"coverage": 0.5, "kappa": 0.9}, 7, 0.4, 0.8)[1] == "scored 50% of held-out labels (need 80%)"
+    assert trust({**good, "coverage": 0.5}, 30, 0.4, 0.8)[1] == "scored 50% of held-out labels (need 80%)"
     assert trust({"coverage": 1.0, "kappa": None}, 7, 0.4, 0.8)[0] is False
     assert trust({"coverage": 1.0, "kappa": float("nan")}, 7, 0.4, 0.8)[0] is False
-    assert trust({"coverage": 1.0, "kappa": 0.2}, 7, 0.4, 0.8) == (False, "kappa 0.20 < 0.40")
+    # issue 21, finding 7: kappa 0.64 on 7 labels spans 0.00-0.86; "kappa >= 0.4" decided nothing
+    few = {"coverage": 1.0, "kappa": 0.64, "kappa_low": 0.0, "kappa_high": 0.86}
+    assert trust(few, 7, 0.4, 0.8)[0] is False and "low end is below" in trust(few, 7, 0.4, 0.8)[1]
+
+
+def test_kappa_interval_is_wide_on_few_labels_and_narrow_on_many():
+    from beyond_vibes_assets.scoring.agreement import agreement
+
+    human, judge = [1, 2, 3, 4, 5, 3, 2], [1, 3, 3, 4, 4, 2, 2]
+    few = agreement(human, judge)
+    many = agreement(human * 6, judge * 6)
+    assert few["kappa_low"] < few["kappa"] < few["kappa_high"]
+    assert (many["kappa_high"] - many["kappa_low"]) < (few["kappa_high"] - few["kappa_low"]) / 2
+
+
+def test_labels_split_by_sample_all_criteria_of_an_artefact_on_one_side():
+    from beyond_vibes_assets.catalog.rubrics import scan_rubrics
+
+    rubrics, _ = scan_rubrics(REPO_ROOT / "judges")
+    for name, rubric in rubrics.items():
+        labels = load_labels(REPO_ROOT / "judges" / "labels" / f"{name}.jsonl", rubric)
+        sides: dict[str, set[str]] = {}
+        for label in labels:
+            sides.setdefault(label.artefact, set()).add(label.split)
+        assert all(len(s) == 1 for s in sides.values()), name
 
 
 class ScriptedProgram:
