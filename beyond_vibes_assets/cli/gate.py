@@ -8,6 +8,7 @@ a scored partition that vanished, and (unless `--no-sigma`) the sigma rule over 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from rich.table import Table
@@ -33,12 +34,18 @@ def _fmt(value: Any, field: str) -> str:
 
 
 def cmd_gate(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
-    baseline = warehouse.query("SELECT * FROM baselines WHERE baseline = ?", [args.baseline], read_only=True)
+    try:
+        baseline = warehouse.query("SELECT * FROM baselines WHERE baseline = ?", [args.baseline], read_only=True)
+        names = [r["baseline"] for r in warehouse.query("SELECT DISTINCT baseline FROM baselines ORDER BY 1",
+                                                         read_only=True)] if not baseline else []
+    except Exception as exc:  # noqa: BLE001 - no warehouse yet (a fresh home): there is no baseline to compare with
+        if "does not exist" not in str(exc) and "No such file" not in str(exc):
+            raise
+        baseline, names = [], []
     if not baseline:
-        names = [r["baseline"] for r in warehouse.query("SELECT DISTINCT baseline FROM baselines ORDER BY 1", read_only=True)]
-        console.print(f"no baseline {args.baseline!r}; saved baselines: {', '.join(names) or 'none'} "
-                      f"(save one with `beyond-vibes baseline save {args.baseline}`)")
-        return 2
+        print(f"no baseline {args.baseline!r}; saved baselines: {', '.join(names) or 'none'} "
+              f"(save one with `beyond-vibes baseline save {args.baseline}`)", file=sys.stderr)
+        return 3  # a missing input, not a usage error (2) nor a regression (1)
     current = warehouse.query("SELECT * FROM current_scores", read_only=True)
     found = gate_regressions(baseline, current, max_drop=args.max_drop, max_latency_rise=args.max_latency_rise)
     if not args.no_sigma:

@@ -575,8 +575,39 @@ def _flags() -> dict[str, argparse.ArgumentParser]:
     }
 
 
+EPILOG = """exit codes:
+  0  ok
+  1  a regression, a failed run, or problems found (validate, sims validate)
+  2  usage error
+  3  a missing baseline or input
+  128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM): run the same command again to resume
+
+environment:
+  BEYOND_VIBES_HOME           state folder (warehouse, object store, responses, reports; default ./.beyond_vibes)
+  BEYOND_VIBES_CONFIG         models.yaml (default ./models.yaml)
+  BEYOND_VIBES_PACKS / _SIMS / _JUDGES   packs, sims and judges folders (default: the repo's)
+  BEYOND_VIBES_CACHE          engine builds and the pi agent (default ~/.cache/beyond-vibes)
+  BEYOND_VIBES_PROFILE        local | team | k8s resource set (team/k8s name their own variables)
+  BEYOND_VIBES_WAREHOUSE_DSN  a Postgres warehouse (team profile); BEYOND_VIBES_MLFLOW_URI: the MLflow store
+  BEYOND_VIBES_LOG_LEVEL      Dagster's console log level for CLI runs (default INFO)
+  BEYOND_VIBES_MAX_FOREIGN_CPU  share of the CPU others may use before a run is flagged slowed (default 0.3)
+  BEYOND_VIBES_ENGINE_SLOTS   local engines this machine runs at once (default cores // engine threads)
+  BEYOND_VIBES_SANDBOX_CGROUPS  off: sandboxes use rlimits only, no cgroup (default auto)
+
+examples:
+  beyond-vibes validate
+  beyond-vibes packs run --variant 'smollm2-135m~Q4_1~cpu' --pack code
+  beyond-vibes sims validate
+  beyond-vibes baseline save main && beyond-vibes gate --baseline main
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="beyond-vibes", description=__doc__)
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="beyond-vibes", description=__doc__, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"beyond-vibes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     flags = _flags()
 

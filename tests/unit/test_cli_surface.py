@@ -1,0 +1,43 @@
+"""The CLI as scripts and CI use it: a version, help text on every option, exit codes and errors on stderr."""
+
+import argparse
+
+import pytest
+
+from beyond_vibes_assets import __version__
+from beyond_vibes_assets.cli.main import build_parser, main
+
+
+def test_version_prints_and_exits_zero(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"beyond-vibes {__version__}"
+
+
+def _walk(parser: argparse.ArgumentParser, path: str = "beyond-vibes"):
+    yield path, parser
+    for action in parser._actions:  # noqa: SLF001 - argparse has no public walk
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for name, sub in action.choices.items():
+                yield from _walk(sub, f"{path} {name}")
+
+
+def test_every_option_and_argument_has_help_text():
+    missing = [f"{path} {' / '.join(a.option_strings) or a.dest}" for path, parser in _walk(build_parser())
+               for a in parser._actions  # noqa: SLF001
+               if not isinstance(a, (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction))  # noqa: SLF001
+               and not a.help]
+    assert missing == []
+
+
+def test_help_documents_exit_codes_and_environment(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out and "3  a missing baseline" in out and "BEYOND_VIBES_HOME" in out
+
+
+def test_a_missing_baseline_is_exit_3_on_stderr(home, capsys):
+    assert main(["gate", "--baseline", "nope"]) == 3
+    captured = capsys.readouterr()
+    assert "no baseline 'nope'" in captured.err and "no baseline" not in captured.out
