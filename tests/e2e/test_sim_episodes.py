@@ -83,7 +83,10 @@ def test_episode_rows_agree_with_the_record_and_a_rerun_sends_nothing(smol_env, 
     assert "Read greet.py" in shown and "outcome" in shown and f"{row['criteria_passed']}/2 criteria" in shown
     assert materialize(["curated_dataset", "report"], instance=inst)
     report = (env.home / "reports" / "report.md").read_text()
-    assert "## Simulations" in report and record["episode_id"] in report
+    if tool_mode == "prompted":  # the canonical series: in the headline's simulations section
+        assert "## Simulations" in report and record["episode_id"] in report and row["series"] == "canonical"
+    else:  # native tool calls are their own series: stored and labelled, never in the canonical tables
+        assert row["series"] == "builtin/native" and not row["canonical"] and record["episode_id"] not in report
     from mlflow.genai import datasets
 
     from beyond_vibes_assets.agent.traces import DATASET
