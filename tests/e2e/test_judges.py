@@ -64,7 +64,8 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
                         "FROM judge_programs ORDER BY rubric, backend, program")
     assert [(p["rubric"], p["backend"], p["program"]) for p in programs] == [
         (r, b, p) for r in ("grounding", "style") for b, p in (("dspy", "baseline"), ("dspy", "compiled"), ("mlflow", "make_judge"))]
-    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 2), ("style", 1)}
+    # held-out labels are whole samples (every criterion of one artefact on one side): 2 and 2 here
+    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 2), ("style", 2)}
     assert all(p["trusted"] is False and p["trust_reason"] for p in programs)  # 1-2 held-out labels can never be trusted
     check = inst.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey("judge_program"), "judge_agreement")])

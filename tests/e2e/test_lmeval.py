@@ -37,11 +37,12 @@ def test_offline_lmeval_task_runs_caches_and_lands_in_the_warehouse(smol_env):
     assert json.loads(rows[0]["prompt_text"])["messages"][-1]["role"] == "user"  # the chat template path
     (score,) = wh.query("SELECT * FROM lmeval_scores")
     assert score["value"] == pytest.approx(sum(r["value"] for r in rows) / 8) and score["lm_eval_version"] == "0.4.13"
-    # a second materialization: nothing sent, no engine needed, same figures, a second history point
+    # a second materialization: nothing sent, no engine needed, same figures; the same answers scored again are
+    # not a new measurement, so no second history point
     assert materialize(["lm_eval_results"], key, instance=inst)
     again = meta(inst, key)
     assert again["sent"].value == 0 and again["cached"].value == 8 and again["value"].value == first["value"].value
-    assert wh.query("SELECT count(*) AS n FROM score_history WHERE kind = 'lmeval'") == [{"n": 2}]
+    assert wh.query("SELECT count(*) AS n FROM score_history WHERE kind = 'lmeval'") == [{"n": 1}]
     assert len(ResponseStore.for_partition(VARIANT, "lmeval.bv_arith").records()) == 8
 
 

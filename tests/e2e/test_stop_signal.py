@@ -19,7 +19,9 @@ SLOW = [{"id": f"story{i}", "prompt": f"Write a long story about a lighthouse ke
         for i in range(8)]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+# SIGTERM takes the same path to a different exit code: tests/unit/test_stop_signal_codes.py (a real SIGTERM to a
+# real process) replaces its run here, which cost 30 s of engine time for no other difference
+@pytest.mark.parametrize("signum", [signal.SIGINT])
 def test_a_stop_signal_ends_the_command_keeps_work_and_leaves_no_server(smol_env, signum):
     env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 200}),
                           "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})})

@@ -172,6 +172,17 @@ def test_sim_episodes_fan_out_with_a_scripted_agent(scripted, tmp_path, monkeypa
     sent = endpoint.count()
     ok, _ = run(instance, "sim_episodes", keys)
     assert ok and endpoint.count() == sent  # stored episodes are re-scored, not re-run
+    # an override (two repeats) is its own series beside the canonical rows, never mixed in (replaces
+    # tests/e2e/test_sim_episodes.py::test_an_override_run_sits_beside_the_canonical_rows)
+    ok, _ = run(instance, "sim_episodes", keys[:1], {"repeats": 2})
+    assert ok
+    rows = WarehouseResource().query("SELECT series, canonical, count(*) AS n FROM sim_episodes WHERE variant = ? "
+                                     "GROUP BY ALL ORDER BY 1", [GOOD])
+    assert rows == [{"series": "builtin/prompted x2", "canonical": False, "n": 2},
+                    {"series": "canonical", "canonical": True, "n": 1}]
+    steps = WarehouseResource().query("SELECT DISTINCT series FROM sim_steps ORDER BY 1")
+    assert [r["series"] for r in steps] == ["builtin/prompted x2", "canonical"]
+    assert WarehouseResource().query("SELECT count(*) AS n FROM current_episodes") == [{"n": 2}]  # canonical only
 
 
 def test_lm_eval_results_fan_out_with_only_and_coverage(scripted):

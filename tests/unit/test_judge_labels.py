@@ -28,9 +28,10 @@ def test_the_view_shows_only_what_the_criterion_asks_and_is_bounded():
 def test_labels_round_trip_split_deterministically_and_refuse_mistakes(tmp_path):
     rubric = scan_rubrics(REPO_ROOT / "judges")[0]["design"]
     path = tmp_path / "design.jsonl"
-    for i in range(40):
+    for i in range(40):  # 40 different samples (the split is by sample: one sample's labels share a side)
+        sample = sample_from_record({**RECORD, "answer": f"{RECORD.get('answer', '')} #{i}"})
         append_label(path, Label(id=f"l{i}", sim="planning-auth-plan", criterion="specificity", score=1 + i % 5,
-                                 rationale="names no file of the repo", sample=sample_from_record(RECORD)))
+                                 rationale="names no file of the repo", sample=sample))
     labels = load_labels(path, rubric)
     splits = [label.split for label in labels]
     assert splits == [label.split for label in load_labels(path, rubric)]  # the same every time
