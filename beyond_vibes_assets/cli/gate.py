@@ -14,6 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from ..history import gate_regressions, latest_regressions, save_baseline
+from .gate_reports import as_json, as_junit, as_markdown
 
 
 def cmd_baseline_save(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
@@ -56,6 +57,10 @@ def cmd_gate(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
         found = [r for r in found if r["rule"] != "sigma" or (r["kind"], r["variant"], r["task"]) in
                  {(c["kind"], c["variant"], c["task"]) for c in current}]
     blocking = [r for r in found if r.get("blocking", True)]
+    _write_reports(args, baseline, current, found)
+    if args.json:
+        print(as_json(args.baseline, baseline, current, found))
+        return 1 if blocking else 0
     if not blocking:
         noted = f"; {len(found)} not comparable (the task changed: a new series)" if found else ""
         console.print(f"gate passed: {len(current)} current score(s) against baseline {args.baseline!r} "
@@ -71,3 +76,20 @@ def cmd_gate(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
                       r["detail"])
     console.print(table)
     return 1 if blocking else 0
+
+
+def _write_reports(args: argparse.Namespace, baseline: list, current: list, found: list) -> None:
+    """--junit-xml PATH and --markdown (appended to $GITHUB_STEP_SUMMARY when CI sets it, else printed)."""
+    import os
+    from pathlib import Path
+
+    if getattr(args, "junit_xml", None):
+        Path(args.junit_xml).write_text(as_junit(args.baseline, baseline, found))
+    if getattr(args, "markdown", False):
+        text = as_markdown(args.baseline, baseline, current, found)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a") as fh:
+                fh.write(text)
+        else:
+            print(text)

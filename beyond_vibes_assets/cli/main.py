@@ -680,6 +680,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-latency-rise", dest="max_latency_rise", type=float, default=20.0,
                    help="rise in median TTFT/latency, or fall in decode tok/s, in %% (default 20)")
     p.add_argument("--no-sigma", dest="no_sigma", action="store_true", help="skip the sigma rule over score history")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON instead of a table")
+    p.add_argument("--junit-xml", dest="junit_xml", metavar="PATH",
+                   help="also write JUnit XML: one test case per compared partition, a failure per regression")
+    p.add_argument("--markdown", action="store_true",
+                   help="also write a Markdown before/after table (appended to $GITHUB_STEP_SUMMARY when set)")
     judges = sub.add_parser("judges", help="LLM judges and their human labels").add_subparsers(
         dest="judges_command", required=True)
     p = add(judges, "compile", cmd_judges_compile, "compile each rubric's judge program against its human labels; "
