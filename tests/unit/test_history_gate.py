@@ -81,3 +81,22 @@ def test_history_points_are_measurements_series_follow_the_task_and_the_gate_cou
     assert {"plot-frontier", "plot-pack-rates", "plot-history"} <= ids, ids
     assert all(p["width"] > 200 and p["height"] > 100 and p["drawn"] > 10 for p in result["plots"]), result["plots"]
     assert not [c for c in result["console"] if "error" in c.lower()], result["console"]
+
+
+def test_the_python_api_reads_the_published_snapshot(home):
+    """`from beyond_vibes_assets import api`: the snapshot's tables as DuckDB relations, filters, SQL."""
+    import pytest
+
+    from beyond_vibes_assets import api
+
+    with pytest.raises(KeyError, match="no published table"):
+        api.table("samples")
+    snap = api.snapshot_dir()
+    snap.mkdir(parents=True)
+    import duckdb
+
+    duckdb.sql("SELECT 'a~x~y' AS variant, 'math' AS task, true AS passed UNION ALL "
+               "SELECT 'b~x~y', 'math', false").write_parquet(str(snap / "samples.parquet"))
+    assert api.tables() == ["samples"]
+    assert api.samples(variant="b~x~y").df()["passed"].tolist() == [False]
+    assert api.sql("SELECT count(*) AS n FROM samples WHERE passed").fetchall() == [(1,)]

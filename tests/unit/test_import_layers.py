@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PKG = "beyond_vibes_assets"
 LAYERS = [
     {"settings", "stats", "partitions"},
-    {"resources", "sandbox"},
+    {"resources", "sandbox", "api"},
     {"scoring"},
     {"catalog"},
     {"engine"},
@@ -104,4 +104,4 @@ def test_the_parts_import_graph_has_no_cycle():
 
 def test_no_loose_dagster_glue_or_cli_module_at_the_top():
     loose = sorted(p.stem for p in (ROOT / PKG).glob("*.py") if p.stem != "__init__")
-    assert loose == ["definitions", "fanout", "history", "resolve", "settings", "stats"], loose
+    assert loose == ["api", "definitions", "fanout", "history", "resolve", "settings", "stats"], loose
