@@ -34,18 +34,31 @@ def side(warehouse: WarehouseResource, key: str, pack: str | None) -> dict[tuple
     return {(r["task"], r["sample_id"]): r for r in rows}
 
 
+def _verdict(row: dict[str, Any] | None) -> bool | None:
+    """None when the item is missing or the machine lost it; a model-caused failure is a wrong answer."""
+    from ..scoring.outcomes import MACHINE, owner
+
+    if row is None or owner(row.get("failure_mode")) == MACHINE:
+        return None
+    return bool(row["passed"]) and not row.get("failure_mode")
+
+
 def diff_rows(a: dict, b: dict) -> list[dict[str, Any]]:
-    """Pure: items whose verdict differs between two runs, plus items present on one side only."""
+    """Pure: items whose verdict differs between two runs, plus items present on one side only. A failure the model
+    caused (its code never ended, it timed out on an unloaded machine) is a regression like a wrong answer; one the
+    machine caused (dead endpoint, sandbox error) is shown as lost, not as wrong."""
+    from ..scoring.outcomes import MACHINE, owner
+
     out = []
     for key in sorted(set(a) | set(b)):
         ra, rb = a.get(key), b.get(key)
-        va = None if ra is None else bool(ra["passed"])
-        vb = None if rb is None else bool(rb["passed"])
         fa, fb = (ra or {}).get("failure_mode"), (rb or {}).get("failure_mode")
+        va, vb = _verdict(ra), _verdict(rb)
         if va != vb or fa != fb:
             change = ("only in B" if ra is None else "only in A" if rb is None
-                      else "call failed in B" if fb else "call failed in A" if fa  # not a wrong answer
-                      else "fixed" if vb else "regressed")
+                      else "lost to the machine in B" if owner(fb) == MACHINE
+                      else "lost to the machine in A" if owner(fa) == MACHINE
+                      else "fixed" if vb and not va else "regressed" if va and not vb else "failed differently")
             out.append({"task": key[0], "sample_id": key[1], "change": change,
                         "a": (ra or {}).get("failure_mode") or (ra or {}).get("verdict_reason"),
                         "b": (rb or {}).get("failure_mode") or (rb or {}).get("verdict_reason")})
@@ -53,11 +66,13 @@ def diff_rows(a: dict, b: dict) -> list[dict[str, Any]]:
 
 
 def paired(a: dict, b: dict) -> dict[str, Any]:
-    """McNemar's exact test and the paired bootstrap over the items both sides answered (failed calls left out)."""
-    from ..stats import compare_paired
+    """McNemar's exact test and the paired bootstrap by the report's one rule (report/comparisons.py): a model
+    failure is a wrong answer, an item either side lost to the machine is dropped and counted."""
+    from ..report.comparisons import paired_results
 
-    keys = sorted(k for k in set(a) & set(b) if not a[k]["failure_mode"] and not b[k]["failure_mode"])
-    return compare_paired([(bool(a[k]["passed"]), bool(b[k]["passed"])) for k in keys])
+    items = [{**r, "variant": name} for name, rows in (("A", a), ("B", b)) for r in rows.values()]
+    stats = paired_results([("A", "B", "diff")], items)[0]
+    return {k: v for k, v in stats.items() if k not in ("a", "b", "why")}
 
 
 def label(warehouse: WarehouseResource, key: str) -> str:
@@ -79,7 +94,7 @@ def paired_line(stats: dict[str, Any]) -> str:
     return (f"paired over {stats['items']} items answered by both: B - A = {100 * stats['diff']:+.1f} points, "
             f"95% bootstrap CI [{100 * stats['diff_low']:+.1f}, {100 * stats['diff_high']:+.1f}] (seed 0); "
             f"McNemar exact p = {stats['p_mcnemar']:.3g} ({stats['a_only']} passed by A only, {stats['b_only']} by B only): "
-            f"{stats['verdict']}")
+            f"{stats['verdict']}; lost to the machine and dropped: A {stats['dropped_a']}, B {stats['dropped_b']}")
 
 
 def show_episode_judgements(warehouse: WarehouseResource, episode: str, console, as_json: bool = False) -> int:

@@ -17,7 +17,7 @@ def test_inspect_lists_shows_and_diffs(home, capsys):
     wh.replace_partition("samples", {"variant": "a~q~e", "task": "math"},
                          [sample("a~q~e", "1", True), sample("a~q~e", "2", False, "expected 84, got 83")])
     wh.replace_partition("samples", {"variant": "b~q~e", "task": "math"},
-                         [sample("b~q~e", "1", False, "not scored: timeout", "timeout", "r2"), sample("b~q~e", "2", True, run="r2")])
+                         [sample("b~q~e", "1", False, "not scored", "endpoint_unreachable", "r2"), sample("b~q~e", "2", True, run="r2")])
     assert main(["inspect", "--variant", "a~q~e"]) == 0
     out = capsys.readouterr().out
     assert "math/2" in out and "expected 84, got 83" in out and "1 failing samples" in out
@@ -26,9 +26,10 @@ def test_inspect_lists_shows_and_diffs(home, capsys):
     assert "question 2" in out and "answer 2" in out and "FAIL" in out
     assert main(["inspect", "--diff", "a~q~e", "r2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {c["sample_id"]: c["change"] for c in out["changes"]} == {"1": "call failed in B", "2": "fixed"}
-    # the paired statistics leave out item 1: B's call failed (a timeout is not a wrong answer)
+    assert {c["sample_id"]: c["change"] for c in out["changes"]} == {"1": "lost to the machine in B", "2": "fixed"}
+    # the paired statistics leave out item 1 and say so: the machine lost B's call (a dead endpoint is no wrong answer)
     assert out["paired"]["items"] == 1 and out["paired"]["b_only"] == 1 and out["paired"]["diff"] == 1.0
+    assert out["paired"]["dropped_b"] == 1 and out["paired"]["dropped_a"] == 0
     assert main(["inspect", "--diff", "a~q~e", "b~q~e"]) == 0
     text = capsys.readouterr().out
     assert "McNemar exact p = 1 " in text and "no detectable difference" in text and "95% bootstrap CI [+100.0, +100.0]" in text

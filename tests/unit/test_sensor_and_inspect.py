@@ -26,12 +26,15 @@ def test_sensor_adds_new_and_removes_gone_partitions(home, write_config):
 def test_diff_rows_classifies_changes():
     a = {("m", "1"): {"passed": True, "failure_mode": None, "verdict_reason": ""},
          ("m", "2"): {"passed": False, "failure_mode": None, "verdict_reason": "expected 84"},
-         ("m", "3"): {"passed": True, "failure_mode": None, "verdict_reason": ""}}
+         ("m", "3"): {"passed": True, "failure_mode": None, "verdict_reason": ""},
+         ("m", "5"): {"passed": True, "failure_mode": None, "verdict_reason": ""}}
     b = {("m", "1"): {"passed": False, "failure_mode": "timeout", "verdict_reason": "not scored: timeout"},
          ("m", "2"): {"passed": True, "failure_mode": None, "verdict_reason": ""},
-         ("m", "4"): {"passed": True, "failure_mode": None, "verdict_reason": ""}}
+         ("m", "4"): {"passed": True, "failure_mode": None, "verdict_reason": ""},
+         ("m", "5"): {"passed": False, "failure_mode": "endpoint_unreachable", "verdict_reason": "not scored"}}
     changes = {c["sample_id"]: c["change"] for c in diff_rows(a, b)}
-    assert changes == {"1": "call failed in B", "2": "fixed", "3": "only in A", "4": "only in B"}  # a timeout is no wrong answer
+    # a timeout on an unloaded machine is the model's (a regression); a dead endpoint is the machine's
+    assert changes == {"1": "regressed", "2": "fixed", "3": "only in A", "4": "only in B", "5": "lost to the machine in B"}
 
 
 def test_determinism_verdict_compares_only_like_with_like():
