@@ -184,6 +184,12 @@ class LmEvalConfig(_Strict):
         raise KeyError(f"lm-eval task {name!r} is not in models.yaml's lm_eval section; run `beyond-vibes sync`")
 
 
+# What a judge sees of an episode, in characters, unless the judge says otherwise: large enough that it sees every
+# shipped label's whole view (the longest is 3,183 characters; a shorter budget is refused for the labels it would
+# cut, judging/labels.py), small enough that a compiled program (two demos + the sample, ~3k tokens) fits 4k.
+EVIDENCE_CHARS = 3200
+
+
 class JudgeModel(_Strict):
     """A model that judges episodes: one of the catalog's variants (served with one slot, so temperature 0 is
     deterministic) or an API model by name. Several judges -> the report shows their median and spread."""
@@ -192,7 +198,7 @@ class JudgeModel(_Strict):
     variant: str | None = Field(default=None, description="a local variant key, e.g. smollm2-135m~Q4_1~cpu")
     model: str | None = Field(default=None, description="the name of an API model under models:")
     rubrics: list[str] | None = Field(default=None, description="default: every rubric under judges/")
-    evidence_chars: int = Field(default=1200, ge=200, le=200_000,
+    evidence_chars: int = Field(default=EVIDENCE_CHARS, ge=200, le=200_000,
                                 description="how much of an episode the judge sees (characters; sized to its context)")
 
 

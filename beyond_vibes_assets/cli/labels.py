@@ -1,6 +1,7 @@
 """`beyond-vibes judges label`: a person scores a stored episode against a rubric from the terminal.
 
-Shows what the judge would see for each criterion (judging/view.py) and the anchored scale, asks for a score
+Shows what the judge would see for each criterion (judging/view.py, at the judge's evidence budget, recorded
+with the label so a judge shown less is refused) and the anchored scale, asks for a score
 (1-5; Enter skips) and a one-line rationale, and appends the label, with the sample itself, to
 `judges/labels/<rubric>.jsonl`.
 """
@@ -45,7 +46,7 @@ def cmd_label(args: argparse.Namespace, console: Any) -> int:
         if args.criterion and criterion.name != args.criterion:
             continue
         console.rule(escape(f"{rubric.name} / {criterion.name}: {criterion.question}"))
-        console.print(escape(judge_view(sample, list(criterion.sees))))
+        console.print(escape(judge_view(sample, list(criterion.sees), budget=args.evidence_chars)))
         for score, anchor in sorted(criterion.anchors.items()):
             console.print(escape(f"  {score}: {anchor}"))
         answer = _ask("score 1-5 (Enter skips): ")
@@ -57,7 +58,8 @@ def cmd_label(args: argparse.Namespace, console: Any) -> int:
         rationale = _ask("one-line rationale: ")
         label = Label(id=f"{rubric.name}-{args.sim}-{record['episode_id'][:10]}-{criterion.name}", sim=args.sim,
                       criterion=criterion.name, score=int(answer), rationale=rationale or "(none given)",
-                      source="episode", sample=sample, labeller=getpass.getuser())
+                      source="episode", sample=sample, labeller=getpass.getuser(),
+                      evidence_chars=args.evidence_chars)
         append_label(out, label)
         added += 1
     console.print(f"{added} label(s) appended to {out}")

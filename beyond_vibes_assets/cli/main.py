@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..catalog.errors import ConfigError
+from ..catalog.models_config import EVIDENCE_CHARS
 from ..runner import stop_signals
 
 # soft_wrap: a message piped to a file or a CI log stays one line instead of breaking mid-sentence at 80 columns
@@ -705,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rubric", required=True, help="a file name under judges/ (design, janitor, ...)")
     p.add_argument("--criterion", help="only this criterion (default: every criterion of the rubric)")
     p.add_argument("--labels-dir", dest="labels_dir", help="default: the repo's judges/labels/")
+    p.add_argument("--evidence-chars", dest="evidence_chars", type=int, default=EVIDENCE_CHARS, metavar="N",
+                   help="characters of the episode shown, as the judge will see it; recorded with the label "
+                        f"(default {EVIDENCE_CHARS}, the judges' default `evidence_chars`)")
     p.set_defaults(fn=cmd_judges_label)
     p = add(sub, "mlflow", cmd_mlflow, "open the MLflow UI (episode traces) on 127.0.0.1", "catalog")
     p.add_argument("--port", type=int, default=5000, help="the UI's port (default 5000)")

@@ -18,7 +18,7 @@ from ..runner.family import Hooks
 from . import store as program_store
 from .calibration import compile_program, examples, measure
 from .judge_models import ResolvedJudge, resolve_judges
-from .labels import Label, load_labels
+from .labels import Label, load_labels, refuse_evidence_mismatch
 from .program import new_program, program_bytes
 
 
@@ -118,6 +118,7 @@ def compile_rubrics(names: list[str], config: Any, catalog, store, llama_server,
             if not applicable:
                 raise ValueError(f"no judge in models.yaml applies to rubric {name!r} (see each judge's `rubrics:`)")
             for judge in applicable:
+                refuse_evidence_mismatch(path, rubric, labels, judge.config.evidence_chars, judge.name)
                 key = program_store.compile_key(rubric.fingerprint, labels_hash, judge.identity, config.optimizer,
                                                 config.max_demos, judge.config.evidence_chars)
                 plans.append(Plan(rubric, labels, labels_hash, judge, key,

@@ -37,6 +37,9 @@ class Label(BaseModel):
     source: Literal["reference", "flawed", "episode"] = "episode"
     sample: Sample
     labeller: str = ""
+    # Characters of the view the labeller was shown (`judges label` shows the judge's budget and records it);
+    # None: the whole view. A judge whose budget shows a different text is refused for this label.
+    evidence_chars: int | None = Field(default=None, ge=200)
 
     @property
     def artefact(self) -> str:
@@ -49,6 +52,34 @@ class Label(BaseModel):
         sample is ever seen in training (or shown as a demo)."""
         bucket = int(self.artefact[:8], 16) / 0xFFFFFFFF
         return "held_out" if bucket < HELD_OUT_SHARE else "train"
+
+
+def evidence_mismatches(rubric: Rubric, labels: list[Label], budget: int) -> list[str]:
+    """Pure: ids of the labels whose judge, at `budget` characters, would see other text than the labeller saw: a
+    score given on the whole diff cannot be matched by a judge shown half of it."""
+    from .view import judge_view
+
+    criteria = {c.name: c for c in rubric.model.criteria}
+    out = []
+    for label in labels:
+        criterion = criteria.get(label.criterion)
+        if criterion is None:
+            continue
+        sample, sees = label.sample.model_dump(), list(criterion.sees)
+        if judge_view(sample, sees, budget=label.evidence_chars) != judge_view(sample, sees, budget=budget):
+            out.append(label.id)
+    return out
+
+
+def refuse_evidence_mismatch(path: Path, rubric: Rubric, labels: list[Label], budget: int, judge: str) -> None:
+    """ConfigError naming the file, the labels and the fix when a judge would not see what the labellers saw."""
+    ids = evidence_mismatches(rubric, labels, budget)
+    if ids:
+        raise ConfigError([Problem(str(path), f"labels {', '.join(ids[:5])}" + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else ""),
+                                   "evidence_chars",
+                                   f"judge {judge!r} sees {budget} characters, less than these labellers saw",
+                                   "raise the judge's `evidence_chars` in models.yaml, or relabel them with "
+                                   f"`beyond-vibes judges label --evidence-chars {budget}`")])
 
 
 def load_labels(path: Path, rubric: Rubric) -> list[Label]:

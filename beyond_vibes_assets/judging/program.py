@@ -19,9 +19,6 @@ from typing import Any
 from ..catalog.rubrics import Criterion
 from ..settings import subdir
 
-# What a judge sees, in characters, unless the judge says otherwise (models.yaml `evidence_chars`): small enough that
-# a compiled program (two demos + the sample) fits a 4k context and a CPU judge answers in seconds.
-EVIDENCE_CHARS = 1200
 MAX_TOKENS = 200
 # The verdict as a JSON schema: llama-server turns it into a grammar, so even a tiny judge answers in shape
 # (a rationale short enough to finish within MAX_TOKENS, then a score of 1-5).

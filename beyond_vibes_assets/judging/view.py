@@ -37,14 +37,31 @@ def sample_from_record(record: dict[str, Any]) -> dict[str, str]:
             "diff": record.get("diff") or "", "transcript": transcript(record.get("episode", {}).get("steps", []))}
 
 
+def shares(lengths: dict[str, int], budget: int) -> dict[str, int]:
+    """Pure: characters each field may keep under `budget`. Nothing is cut when everything fits; otherwise short
+    fields keep all they have and the rest is split evenly among the long ones (water-filling), so a budget never
+    clips a field that was already short, and the judge sees the same text as a labeller whenever it fits."""
+    out, left, todo = {}, budget, sorted(lengths, key=lambda f: lengths[f])
+    while todo:
+        fair = left // len(todo)
+        field = todo[0]
+        if lengths[field] <= fair:
+            out[field] = lengths[field]
+            left -= lengths[field]
+            todo.pop(0)
+            continue
+        for f in todo:
+            out[f] = max(200, fair)
+        break
+    return out
+
+
 def judge_view(sample: dict[str, str], sees: list[str], budget: int | None = None) -> str:
-    """The text shown to a judge (and to a person labelling) for one criterion. `budget` caps the whole view in
-    characters (a small judge's context), shared among the fields in proportion to their own limits."""
+    """The text shown to a judge (and to a person labelling) for one criterion: each field within its own limit,
+    and the whole view within `budget` characters when given (a small judge's context)."""
     titles = {"task": "Task", "final_answer": "Final answer", "diff": "Diff", "transcript": "Transcript excerpt"}
-    total = sum(LIMITS[f] for f in sees)
-    scale = min(1.0, budget / total) if budget else 1.0
-    parts = []
-    for field in sees:
-        body = _clip(sample.get(field) or "(empty)", max(200, int(LIMITS[field] * scale)))
-        parts.append(f"## {titles[field]}\n{body}")
-    return "\n\n".join(parts)
+    bodies = {f: sample.get(f) or "(empty)" for f in sees}
+    limits = {f: min(LIMITS[f], len(bodies[f])) for f in sees}
+    if budget is not None:
+        limits = {f: min(limits[f], n) for f, n in shares(limits, budget).items()}
+    return "\n\n".join(f"## {titles[f]}\n{_clip(bodies[f], limits[f])}" for f in sees)

@@ -5,13 +5,15 @@ import json
 
 import pytest
 
+from beyond_vibes_assets.catalog.errors import ConfigError
+from beyond_vibes_assets.catalog.models_config import EVIDENCE_CHARS
 from beyond_vibes_assets.catalog.rubrics import load_rubric
 from beyond_vibes_assets.judging import calls as call_cache
 from beyond_vibes_assets.judging.calibration import examples, measure
 from beyond_vibes_assets.judging.compiling import trust
-from beyond_vibes_assets.judging.labels import load_labels
+from beyond_vibes_assets.judging.labels import Label, evidence_mismatches, load_labels, refuse_evidence_mismatch
 from beyond_vibes_assets.judging.program import VERDICT_SCHEMA, adapter, failure_mode_of, judge_alias
-from beyond_vibes_assets.judging.view import judge_view
+from beyond_vibes_assets.judging.view import judge_view, shares
 from beyond_vibes_assets.report.judge_trust import render_judges, summarize_scores
 from beyond_vibes_assets.settings import REPO_ROOT
 
@@ -113,6 +115,36 @@ def test_evidence_budget_bounds_the_view_and_keeps_every_field():
     small = judge_view(sample, ["task", "final_answer", "transcript"], budget=1200)
     assert len(small) < 1700 < len(full)
     assert "## Task" in small and "## Final answer" in small and "## Transcript excerpt" in small
+
+
+def test_a_budget_never_cuts_a_view_that_fits_and_short_fields_keep_everything():
+    """Before: the budget scaled every field by its nominal limit, so a 300-character answer beside an empty diff
+    was cut at 1,200 characters although the whole view was 500: the judge saw less than the labeller."""
+    sample = {"task": "t" * 150, "final_answer": "a" * 300, "diff": "", "transcript": ""}
+    sees = ["task", "final_answer", "diff"]
+    assert judge_view(sample, sees, budget=1200) == judge_view(sample, sees)
+    assert shares({"task": 100, "final_answer": 5000, "diff": 5000}, 1200) == {"task": 100, "final_answer": 550, "diff": 550}
+    long = {"task": "t" * 100, "final_answer": "a" * 5000, "diff": "d" * 5000, "transcript": ""}
+    view = judge_view(long, sees, budget=1200)
+    assert "t" * 100 in view and len(view) < 1400
+
+
+def test_a_judge_that_sees_less_than_the_labeller_is_refused_naming_the_labels():
+    rubric = load_rubric(REPO_ROOT / "judges" / "design.yaml")
+    path = REPO_ROOT / "judges" / "labels" / "design.jsonl"
+    labels = load_labels(path, rubric)
+    assert evidence_mismatches(rubric, labels, EVIDENCE_CHARS) == []  # the default judge sees every shipped view whole
+    cut = evidence_mismatches(rubric, labels, 1200)
+    assert cut and set(cut) < {label.id for label in labels}
+    with pytest.raises(ConfigError) as err:
+        refuse_evidence_mismatch(path, rubric, labels, 1200, "tiny")
+    text = str(err.value)
+    assert "design.jsonl" in text and cut[0] in text and "evidence_chars" in text and "--evidence-chars 1200" in text
+    # a label made at the judge's own budget (as `judges label` records it) is what the judge sees: accepted
+    long = labels[[label.id for label in labels].index(cut[0])]
+    relabelled = Label(**{**long.model_dump(), "evidence_chars": 1200})
+    assert evidence_mismatches(rubric, [relabelled], 1200) == []
+    assert evidence_mismatches(rubric, [relabelled], EVIDENCE_CHARS) == [relabelled.id]  # and a judge shown more, too
 
 
 def test_label_examples_carry_the_criterion_scale_and_bounded_evidence():
