@@ -215,13 +215,15 @@ def render(data: dict[str, Any]) -> str:
         per_task = []
         for t in tasks:
             c = cells.get((r["variant"], t))
-            mark = " ⚠" if (r["variant"], t) in slowed else ""
+            mark = (" ⚠" if (r["variant"], t) in slowed else "") + (" ⟳" if c and c.get("n_stale") else "")
             per_task.append(f"{c['n_passed']}/{c['n_scored']}{mark}" if c else "—")
         bench = f"{_f(r['bench_pp_tps'], 0)} / {_f(r['bench_tg_tps'], 0)}" if r.get("bench_pp_tps") else "—"
         probe_gen = f"{_f(r['probe_gen_tps'])} / {_f(r['probe_client_decode_tps'])}" if r.get("probe_gen_tps") else "—"
         rss = _f(r["peak_rss_bytes"] / 1e6, 0) if r.get("peak_rss_bytes") else "—"
         trust = [f"⚠ slowed during {', '.join(sorted(t for v, t in slowed if v == r['variant']))}"] if any(
             v == r["variant"] for v, _ in slowed) else []
+        if r.get("n_stale"):
+            trust.append(f"⟳ {r['n_stale']} answer(s) in {r['stale_packs']} pack(s) scored under an older pack version")
         if r["variant"] in data.get("bounded", {}):
             trust.append(f"quality bounded by its {data['bounded'][r['variant']]} source")
         lines.append("| " + " | ".join([
@@ -238,7 +240,8 @@ def render(data: dict[str, Any]) -> str:
               "⚠ = while the answers were generated, other processes used more than the allowed share of the "
               "machine's CPU, so its speed figures (and any timeouts) are not the engine's own. "
               "\"(≤ Qx source)\" = a quant derived upward from a lower-precision file: its quality is bounded by "
-              "that source.", ""]
+              "that source. ⟳ = some of these answers were scored under an older version of the pack (its items or "
+              "verifier changed since): they still count until the partition is re-run, which re-scores them.", ""]
     difficulty = data.get("difficulty", ())
     if difficulty:
         levels = [lv for lv in ("easy", "medium", "hard") if any(d["difficulty"] == lv for d in difficulty)]

@@ -3,10 +3,15 @@
 -- excluded; the model's (code that never ends, timeout, context overflow, malformed reply) count as wrong.
 -- pass_rate is the strict rate (headline): passed / (items - machine failures); answered_rate is passed / replies
 -- scored. rate_var is the Agresti-Coull variance of the strict rate (honest at 0% and 100%); the leaderboard pools it.
+-- n_stale counts rows scored under another version of the pack (items or verifier code changed since): they still
+-- count until the partition is re-run, and every table that shows the rate marks them.
 CREATE OR REPLACE VIEW pack_scores AS
 WITH owned AS (
-    SELECT s.*, CASE WHEN s.failure_mode IS NULL THEN NULL ELSE coalesce(o.owner, 'machine') END AS failure_owner
-    FROM current_samples s LEFT JOIN failure_owners o ON o.failure_mode = s.failure_mode
+    SELECT s.*, CASE WHEN s.failure_mode IS NULL THEN NULL ELSE coalesce(o.owner, 'machine') END AS failure_owner,
+           m.fingerprint IS NOT NULL AND s.task_fingerprint IS DISTINCT FROM m.fingerprint AS stale_row
+    FROM current_samples s
+    LEFT JOIN failure_owners o ON o.failure_mode = s.failure_mode
+    LEFT JOIN catalog_members m ON m.kind = 'pack' AND m.name = s.task AND m.retired_at IS NULL
 ), counted AS (
     SELECT
         variant, any_value(model) AS model, any_value(quant) AS quant, any_value(engine) AS engine, task,
@@ -16,6 +21,7 @@ WITH owned AS (
         count(*) FILTER (WHERE passed AND failure_mode IS NULL)::BIGINT AS n_passed,
         count(*) FILTER (WHERE failure_owner = 'machine')::BIGINT AS n_failed_calls,
         count(*) FILTER (WHERE failure_owner = 'model')::BIGINT AS n_model_failed,
+        count(*) FILTER (WHERE stale_row)::BIGINT AS n_stale,
         avg(score) FILTER (WHERE failure_mode IS NULL) AS mean_score,
         median(ttft_s) AS median_ttft_s,
         median(decode_tps) AS median_decode_tps,

@@ -12,7 +12,8 @@ WITH pack_set AS (
            sqrt(sum(rate_var) FILTER (WHERE pass_rate IS NOT NULL)) / nullif(count(pass_rate), 0) AS rate_se,
            count(pass_rate)::BIGINT AS packs, sum(n)::BIGINT AS n, sum(n_answered)::BIGINT AS n_answered,
            sum(n_passed)::BIGINT AS n_passed, sum(n_failed_calls)::BIGINT AS n_failed_calls,
-           sum(n_model_failed)::BIGINT AS n_model_failed, sum(n_scored)::BIGINT AS n_scored
+           sum(n_model_failed)::BIGINT AS n_model_failed, sum(n_scored)::BIGINT AS n_scored,
+           sum(n_stale)::BIGINT AS n_stale, count(*) FILTER (WHERE n_stale > 0)::BIGINT AS stale_packs
     FROM pack_scores GROUP BY variant
 ), ranked AS (
     SELECT v.*, s.packs_total, v.packs = s.packs_total AS complete
@@ -29,7 +30,7 @@ SELECT CASE WHEN v.complete THEN rank() OVER (PARTITION BY v.complete ORDER BY v
        v.variant, v.model, v.quant, v.engine, v.pass_rate, v.answered_rate,
        greatest(0.0, v.pass_rate - 1.96 * v.rate_se) AS ci_low, least(1.0, v.pass_rate + 1.96 * v.rate_se) AS ci_high,
        v.packs, v.packs_total, v.complete, v.n_passed, v.n_scored, v.n_answered, v.n, v.n_failed_calls,
-       v.n_model_failed,
+       v.n_model_failed, v.n_stale, v.stale_packs,
        l.median_ttft_s, l.median_decode_tps, l.median_server_predicted_tps,
        p.server_prompt_tps AS probe_prompt_tps, p.server_predicted_tps AS probe_gen_tps,
        p.client_decode_tps AS probe_client_decode_tps, p.bench_pp_tps, p.bench_tg_tps,

@@ -196,3 +196,32 @@ def test_cpu_meter_sees_other_processes():
     finally:
         kill_all(others)
     assert quiet < 0.25 and busy > 0.6, (quiet, busy)
+
+
+def test_rows_scored_under_an_older_pack_version_are_marked_stale_in_the_headline(home):
+    """Issue 21: answers scored before the pack's items or verifier changed stayed in the headline unmarked."""
+    from beyond_vibes_assets.report.leaderboard import render
+
+    wh = WarehouseResource()
+    for variant, fingerprint in (("fresh~Q~cpu", "f2"), ("old~Q~cpu", "f1")):
+        wh.replace_partition("samples", {"variant": variant, "task": "math"},
+                             [{"variant": variant, "task": "math", "sample_id": str(i), "passed": True, "canonical": True,
+                               "task_fingerprint": fingerprint} for i in range(3)])
+    wh.replace_partitions([("catalog_members", {}, [{"kind": "variant", "name": "fresh~Q~cpu"},
+                                                    {"kind": "variant", "name": "old~Q~cpu"},
+                                                    {"kind": "pack", "name": "math", "fingerprint": "f2"}]),
+                           ("catalog_items", {}, [{"task": "math", "sample_id": str(i)} for i in range(3)])])
+    board = {r["variant"]: r for r in wh.query("SELECT variant, n_stale, stale_packs, pass_rate FROM leaderboard")}
+    assert (board["old~Q~cpu"]["n_stale"], board["old~Q~cpu"]["stale_packs"]) == (3, 1)
+    assert (board["fresh~Q~cpu"]["n_stale"], board["fresh~Q~cpu"]["stale_packs"]) == (0, 0)
+    base = {"model": "m", "quant": "Q", "ci_low": 0.5, "ci_high": 1.0, "n_model_failed": 0, "n_failed_calls": 0,
+            "median_ttft_s": 0.1, "median_decode_tps": 10.0, "median_server_predicted_tps": None, "pass_rate": 1.0,
+            "answered_rate": 1.0, "ranking": 1, "complete": True, "packs": 1, "packs_total": 1, "n_passed": 3,
+            "n_scored": 3, "n_answered": 3, "n": 3}
+    lb = [{**base, "variant": v, "n_stale": board[v]["n_stale"], "stale_packs": board[v]["stale_packs"]} for v in board]
+    matrix = wh.query("SELECT * FROM pack_scores")
+    text = render({"leaderboard": lb, "matrix": matrix, "weights": [], "manifest": {}})
+    old = next(line for line in text.splitlines() if "`old~Q~cpu`" in line)
+    fresh = next(line for line in text.splitlines() if "`fresh~Q~cpu`" in line)
+    assert "3/3 ⟳" in old and "3 answer(s) in 1 pack(s) scored under an older pack version" in old
+    assert "⟳" not in fresh
