@@ -49,6 +49,18 @@ class ScriptedEndpoint:
                     self.end_headers()
                     self.wfile.write(b'{"error": "scripted failure"}')
                     return
+                usage = {"prompt_tokens": 20, "completion_tokens": max(1, len(reply["text"]) // 4)}
+                if not body.get("stream"):  # a plain completion (DSPy / litellm judges ask this way)
+                    data = json.dumps({"id": "scripted", "object": "chat.completion", "created": 0,
+                                       "model": body.get("model"), "usage": {**usage, "total_tokens": 20},
+                                       "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                           "role": "assistant", "content": reply["text"]}}]}).encode()
+                    self.send_response(200)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.end_headers()

@@ -110,13 +110,20 @@ class Verdict:
                 "latency_s": self.latency_s}
 
 
+ENDPOINT_ERRORS = ("connection", "apierror", "serviceunavailable", "internalserver", "ratelimit", "transport",
+                   "servererror", "autherror", "billingerror", "notconfigured")
+
+
 def failure_mode_of(exc: BaseException) -> str:
-    """An exception from a judge call as a failure mode: timeout, endpoint_failure or unparseable."""
-    name = type(exc).__name__.lower()
+    """An exception from a judge call as a failure mode: timeout, endpoint_failure or unparseable. Read from the
+    exception's class names (litellm's and DSPy's own LM errors, e.g. LMServerError for an HTTP 5xx) and its HTTP
+    status, so a dead or erroring endpoint is never stored as the judge's unparseable answer."""
+    names = " ".join(c.__name__ for c in type(exc).__mro__).lower()
     text = str(exc).lower()
-    if "timeout" in name or "timed out" in text:
+    status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+    if "timeout" in names or "timed out" in text:
         return "timeout"
-    if any(k in name for k in ("connection", "apierror", "serviceunavailable", "internalserver", "ratelimit")):
+    if any(k in names for k in ENDPOINT_ERRORS) or (isinstance(status, int) and (status == 429 or status >= 500)):
         return "endpoint_failure"
     return "unparseable"
 

@@ -1,4 +1,4 @@
-"""Asset bodies in memory, in seconds: pack_results, sim_episodes and lm_eval_results materialized with `dg.materialize`
+"""Asset bodies in memory, in seconds: pack_results, sim_episodes, lm_eval_results, judge_program and judge_scores materialized
 against a scripted OpenAI-compatible endpoint (tests/scripted.py, a real local HTTP server behind the platform's own
 client classes: mocked only because no model runs here; the real engine is the e2e tier's). Covers what the one
 partition run (fanout.py) promises: one materialization per partition, partial failure with Dagster's key format,
@@ -145,10 +145,10 @@ def agent_script(body):
     return json.dumps({"tool": "finish", "arguments": {"answer": "Wrote NOTE.md."}})
 
 
-def test_sim_episodes_fan_out_with_a_scripted_agent(scripted, tmp_path, monkeypatch):
+def note_sim_episodes(endpoint, instance, tmp_path, monkeypatch):
+    """The `note` sim and an episode of each variant played by the scripted agent; the partition keys."""
     import yaml
 
-    endpoint, instance, tmp = scripted
     endpoint.script = agent_script
     sim = tmp_path / "sims" / "note"
     (sim / "repo").mkdir(parents=True)
@@ -164,6 +164,12 @@ def test_sim_episodes_fan_out_with_a_scripted_agent(scripted, tmp_path, monkeypa
     keys = [key(v, "note", "sim") for v in (GOOD, BAD)]
     ok, done = run(instance, "sim_episodes", keys)
     assert ok and sorted(done) == sorted(str(k) for k in keys)
+    return keys
+
+
+def test_sim_episodes_fan_out_with_a_scripted_agent(scripted, tmp_path, monkeypatch):
+    endpoint, instance, tmp = scripted
+    keys = note_sim_episodes(endpoint, instance, tmp_path, monkeypatch)
     assert _check(instance, "sim_episodes", "every_episode_once") is True
     from resources.warehouse import WarehouseResource
 
@@ -201,3 +207,81 @@ def test_lm_eval_results_fan_out_with_only_and_coverage(scripted):
     sent = endpoint.count()
     ok, done = run(instance, "lm_eval_results", keys, {"only": [str(keys[0])]})
     assert ok and endpoint.count() == sent and done.count(str(keys[0])) == 2 and done.count(str(keys[1])) == 1
+
+
+NOTE_RUBRIC = {"name": "notes", "archetypes": ["planning"], "criteria": [{
+    "name": "done", "question": "Did the agent write the note it was asked for?", "sees": ["task", "final_answer"],
+    "anchors": {1: "no note", 2: "claims without doing", 3: "partly", 4: "nearly", 5: "wrote it and says so"}}]}
+
+
+def judge_script(agent):
+    """Judge calls (structured output: a response_format) get a verdict from what the evidence says; the rest is
+    the scripted agent. A judge call about an answer containing 'FAILME' gets an HTTP 503."""
+    def script(body):
+        if not body.get("response_format"):
+            return agent(body)
+        text = " ".join(str(m.get("content")) for m in body.get("messages") or [])
+        evidence = text.rsplit("## Final answer", 1)[-1]
+        if "FAILME" in evidence:
+            return {"status": 503}
+        good = "Wrote NOTE.md" in evidence
+        return json.dumps({"rationale": "wrote it" if good else "no note", "score": 5 if good else 1})
+    return script
+
+
+def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path, monkeypatch):
+    """judge_program compiled against labels and judge_scores over stored episodes, in memory against a scripted
+    API judge (the real judge is the e2e tier's SmolLM2): one row per episode and criterion, a second run asks
+    nothing, `only` narrows, a judge call that fails is a failure mode (never a score) and is asked again next run."""
+    import yaml
+
+    endpoint, instance, tmp = scripted
+    keys = note_sim_episodes(endpoint, instance, tmp_path, monkeypatch)
+    judges = tmp_path / "judges"
+    (judges / "labels").mkdir(parents=True)
+    (judges / "notes.yaml").write_text(yaml.safe_dump(NOTE_RUBRIC))
+    labels = [{"id": f"notes-{i}", "sim": "note", "criterion": "done", "score": 5 if i % 2 else 1,
+               "rationale": "hand label " + str(i), "source": "reference" if i % 2 else "flawed",
+               "sample": {"task": "Write NOTE.md saying hi.", "final_answer": f"Wrote NOTE.md. ({i})" if i % 2
+                          else f"done ({i})"}} for i in range(12)]
+    (judges / "labels" / "notes.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labels))
+    monkeypatch.setenv("BEYOND_VIBES_JUDGES", str(judges))
+    config = tmp / "models.yaml"
+    config.write_text("judges:\n  - name: j\n    model: good\n" + config.read_text())
+    sync_instance(instance, CatalogResource())
+    endpoint.script = judge_script(agent_script)
+    instance.add_dynamic_partitions("rubric", ["notes"])
+    ok, done = run(instance, "judge_program", ["notes"], {"mlflow_judge": False})
+    assert ok and done == ["notes"]
+    from resources.warehouse import WarehouseResource
+
+    wh = WarehouseResource()
+    programs = wh.query("SELECT program, n_held_out, kappa FROM judge_programs ORDER BY program")
+    assert [p["program"] for p in programs] == ["baseline", "compiled"] and programs[1]["n_held_out"] > 0
+    assert programs[1]["kappa"] == 1.0  # the scripted judge agrees with every label
+
+    judge_calls = lambda: sum(1 for r in endpoint.requests if r.get("response_format"))  # noqa: E731
+    # first with a judge that fails on the bad variant's episode: a failure mode, never a score
+    working = judge_script(agent_script)
+    endpoint.script = lambda body: (working({**body, "messages": [{"content": "FAILME"}]})
+                                    if body.get("response_format") and "Wrote NOTE.md" not in json.dumps(body["messages"][-1:])
+                                    else working(body))
+    ok, done = run(instance, "judge_scores", keys)
+    assert sorted(done) == sorted(str(k) for k in keys)
+    rows = {r["variant"]: r for r in wh.query("SELECT variant, rubric, criterion, score, failure_mode FROM judge_scores")}
+    assert rows[GOOD]["score"] == 5 and rows[GOOD]["failure_mode"] is None
+    assert rows[BAD]["score"] is None and rows[BAD]["failure_mode"] == "endpoint_failure", rows[BAD]
+    # the judge is back: only the failed call is asked again
+    endpoint.script = working
+    before = judge_calls()
+    ok, done = run(instance, "judge_scores", keys)
+    rows = {r["variant"]: r for r in wh.query("SELECT variant, score, failure_mode FROM judge_scores")}
+    assert ok and (rows[GOOD]["score"], rows[BAD]["score"]) == (5, 1) and judge_calls() - before == 1
+    # everything cached: a further run asks the judge nothing
+    before = judge_calls()
+    ok, done = run(instance, "judge_scores", keys)
+    assert ok and judge_calls() == before
+    # `only` narrows the run to the wanted partition
+    n = len(done)
+    ok, done = run(instance, "judge_scores", keys, {"only": [str(keys[0])]})
+    assert ok and len(done) == n + 1 and done.count(str(keys[0])) > done.count(str(keys[1]))

@@ -90,6 +90,12 @@ def test_failure_modes_of_judge_exceptions():
     assert failure_mode_of(TimeoutError("x")) == "timeout"
     assert failure_mode_of(ConnectionError("refused")) == "endpoint_failure"
     assert failure_mode_of(ValueError("Adapter JSONAdapter failed to parse the LM response")) == "unparseable"
+    # DSPy's own LM errors (an HTTP 503 from an API judge arrived as LMServerError and was stored as "unparseable")
+    from dspy.utils.exceptions import LMRateLimitError, LMServerError, LMTransportError
+
+    assert failure_mode_of(LMServerError("scripted failure")) == "endpoint_failure"
+    assert failure_mode_of(LMRateLimitError("slow down")) == "endpoint_failure"
+    assert failure_mode_of(LMTransportError("reset")) == "endpoint_failure"
 
 
 def test_call_cache_keys_change_with_program_judge_content_and_criterion(home):
