@@ -1,5 +1,5 @@
-"""Asset bodies in memory, in seconds: pack_results, sim_episodes, lm_eval_results, judge_program and judge_scores materialized
-against a scripted OpenAI-compatible endpoint (tests/scripted.py, a real local HTTP server behind the platform's own
+"""Asset bodies in memory, in seconds: pack_results, sim_episodes, lm_eval_results, judge_program and judge_scores
+materialized against a scripted OpenAI-compatible endpoint (tests/scripted.py, a real local HTTP server behind the platform's own
 client classes: mocked only because no model runs here; the real engine is the e2e tier's). Covers what the one
 partition run (fanout.py) promises: one materialization per partition, partial failure with Dagster's key format,
 `only`, all-answered variants first with no model call, the coverage checks, and staleness after an edit.
