@@ -99,7 +99,8 @@ def main() -> int:
     answered_names = answered_packs(args.answered_packs)
     write_packs(packs, args.new_items, args.new_tokens, answered_names, args.items_per_pack)
     env = {**os.environ, "BEYOND_VIBES_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-           "BEYOND_VIBES_CONFIG": str(REPO / "models.yaml"), "BEYOND_VIBES_PACKS": str(packs)}
+           "BEYOND_VIBES_CONFIG": str(REPO / "models.yaml"), "BEYOND_VIBES_PACKS": str(packs),
+           "BEYOND_VIBES_WARM_LAUNCHER": "1"}  # backfill A with the warm pool, then again with Dagster's own
     os.environ.update(env)
 
     import dagster as dg

@@ -594,6 +594,7 @@ environment:
   BEYOND_VIBES_MAX_FOREIGN_CPU  share of the CPU others may use before a run is flagged slowed (default 0.3)
   BEYOND_VIBES_ENGINE_SLOTS   local engines this machine runs at once (default cores // engine threads)
   BEYOND_VIBES_SANDBOX_CGROUPS  off: sandboxes use rlimits only, no cgroup (default auto)
+  BEYOND_VIBES_WARM_LAUNCHER  1: the seeded Dagster instance forks run workers from a warm pool (default off)
 
 examples:
   beyond-vibes validate

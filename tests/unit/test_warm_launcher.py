@@ -110,3 +110,21 @@ def test_run_worker_health_by_pid_and_start_time():
         worker.wait()
     assert launcher.check_run_worker_health(run).status == WorkerStatus.FAILED
     assert launcher.check_run_worker_health(types.SimpleNamespace(tags={})).status == WorkerStatus.UNKNOWN
+
+
+def test_the_warm_launcher_is_opt_in_when_the_instance_is_seeded(tmp_path, monkeypatch):
+    """At 1,000 answered partitions the warm pool saved nothing of a backfill's wall time, so the seeded instance
+    uses Dagster's own launcher unless BEYOND_VIBES_WARM_LAUNCHER=1; both configs load as Dagster instances."""
+    import dagster as dg
+    import yaml
+
+    from beyond_vibes_assets.settings import ensure_dagster_home
+
+    for flag, warm in (("", False), ("1", True)):
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / f"dagster{flag}"))
+        monkeypatch.setenv("BEYOND_VIBES_WARM_LAUNCHER", flag)
+        home = ensure_dagster_home()
+        config = yaml.safe_load((home / "dagster.yaml").read_text())
+        assert ("run_launcher" in config) is warm and config["run_monitoring"]["enabled"]
+        with dg.DagsterInstance.get() as instance:
+            assert (type(instance.run_launcher).__name__ == "WarmRunLauncher") is warm
