@@ -8,7 +8,6 @@ outside it (BEYOND_VIBES_CACHE, default ~/.cache/beyond-vibes) and shared across
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

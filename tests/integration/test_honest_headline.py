@@ -33,7 +33,7 @@ def reply(body):
 
 def code_pack(root):
     items = [{"id": f"plus{i}", "prompt": f"Write a Python function `plus{i}(n)` that returns n + {i}.",
-              "check": {"tests": f"tests/plus{i}.py", "timeout_s": 2}} for i in range(ITEMS)]
+              "check": {"tests": f"tests/plus{i}.py", "timeout_s": 1}} for i in range(ITEMS)]
     folder = make_pack(root, "code", items, verifier="python_tests")
     (folder / "tests").mkdir()
     for i in range(ITEMS):
