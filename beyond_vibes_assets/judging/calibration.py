@@ -15,7 +15,7 @@ from typing import Any, Literal
 from ..catalog.models_config import EVIDENCE_CHARS
 from ..catalog.rubrics import Rubric
 from ..scoring.agreement import agreement
-from .labels import Label
+from .labels import Label, with_criteria
 from .program import criterion_text, judge_context, judge_once, new_program
 from .view import judge_view
 
@@ -45,12 +45,8 @@ def examples(rubric: Rubric, labels: list[Label], budget: int = EVIDENCE_CHARS) 
     """Labels as DSPy examples (criterion text + bounded evidence -> score), for the criteria the rubric has."""
     import dspy
 
-    criteria = {c.name: c for c in rubric.model.criteria}
     out = []
-    for label in labels:
-        criterion = criteria.get(label.criterion)
-        if criterion is None:
-            continue
+    for label, criterion in with_criteria(rubric, labels):
         evidence = judge_view(label.sample.model_dump(), list(criterion.sees), budget=budget)
         out.append(dspy.Example(criterion=criterion_text(criterion), evidence=evidence, score=label.score,
                                 rationale=label.rationale, label_id=label.id).with_inputs("criterion", "evidence"))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..catalog.errors import ConfigError, Problem, validation_problems
-from ..catalog.rubrics import Rubric
+from ..catalog.rubrics import Criterion, Rubric
 
 HELD_OUT_SHARE = 0.3
 
@@ -54,17 +55,21 @@ class Label(BaseModel):
         return "held_out" if bucket < HELD_OUT_SHARE else "train"
 
 
+def with_criteria(rubric: Rubric, labels: list[Label]) -> Iterator[tuple[Label, Criterion]]:
+    """Each label with its rubric criterion; labels of a criterion the rubric no longer has are left out."""
+    criteria = {c.name: c for c in rubric.model.criteria}
+    for label in labels:
+        if label.criterion in criteria:
+            yield label, criteria[label.criterion]
+
+
 def evidence_mismatches(rubric: Rubric, labels: list[Label], budget: int) -> list[str]:
     """Pure: ids of the labels whose judge, at `budget` characters, would see other text than the labeller saw: a
     score given on the whole diff cannot be matched by a judge shown half of it."""
     from .view import judge_view
 
-    criteria = {c.name: c for c in rubric.model.criteria}
     out = []
-    for label in labels:
-        criterion = criteria.get(label.criterion)
-        if criterion is None:
-            continue
+    for label, criterion in with_criteria(rubric, labels):
         sample, sees = label.sample.model_dump(), list(criterion.sees)
         if judge_view(sample, sees, budget=label.evidence_chars) != judge_view(sample, sees, budget=budget):
             out.append(label.id)
