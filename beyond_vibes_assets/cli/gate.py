@@ -8,6 +8,7 @@ a scored partition that vanished, and (unless `--no-sigma`) the sigma rule over 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -19,10 +20,13 @@ from .gate_reports import as_json, as_junit, as_markdown
 
 def cmd_baseline_save(args: argparse.Namespace, console: Any, warehouse: Any) -> int:
     n = save_baseline(warehouse, args.name)
+    if getattr(args, "json", False):
+        print(json.dumps({"baseline": args.name, "saved": n}))
     if not n:
-        console.print("no current canonical scores to save: run packs or sims first")
-        return 1
-    console.print(f"baseline {args.name!r} saved: {n} variant x task score(s)")
+        print("no current canonical scores to save: run packs or sims first", file=sys.stderr)
+        return 3  # a missing input
+    if not getattr(args, "json", False):
+        console.print(f"baseline {args.name!r} saved: {n} variant x task score(s)")
     return 0
 
 

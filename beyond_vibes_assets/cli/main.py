@@ -139,22 +139,33 @@ def materialize_many(asset: str, keys: list, *, instance, resources: dict, force
 def cmd_validate(args: argparse.Namespace) -> int:
     cat = _catalog(args)
     problems = cat.problems()
+    if not problems:
+        problems = _lmeval_problems(cat.catalog()) + _label_problems(cat)
+    if args.json:
+        import dataclasses
+        import json
+
+        summary = {} if problems else _catalog_counts(cat)
+        print(json.dumps({"ok": not problems, "config": str(cat.config_file()), **summary,
+                          "problems": [dataclasses.asdict(p) for p in problems]}, indent=1))
+        return 1 if problems else 0
     if problems:
         for p in problems:
             err.print(f"[red]error[/red] {escape(str(p))}")
         err.print(f"{len(problems)} problem(s)")
         return 1
-    catalog, packs, rubrics = cat.catalog(), cat.all_packs(), cat.all_rubrics()
-    lm_problems = _lmeval_problems(catalog) + _label_problems(cat)
-    if lm_problems:
-        for p in lm_problems:
-            err.print(f"[red]error[/red] {escape(str(p))}")
-        err.print(f"{len(lm_problems)} problem(s)")
-        return 1
-    console.print(f"{cat.config_file()}: {len(catalog.models)} models, {len(catalog.engines)} engines, "
-                  f"{len(cat.variant_keys())} variants; {len(packs)} packs ({sum(len(p.items) for p in packs.values())} items); "
-                  f"{len(cat.all_sims())} sims; {len(catalog.lm_eval.tasks)} lm-eval task(s); {len(rubrics)} judge rubrics. OK")
+    n = _catalog_counts(cat)
+    console.print(f"{cat.config_file()}: {n['models']} models, {n['engines']} engines, {n['variants']} variants; "
+                  f"{n['packs']} packs ({n['items']} items); {n['sims']} sims; {n['lm_eval_tasks']} lm-eval task(s); "
+                  f"{n['rubrics']} judge rubrics. OK")
     return 0
+
+
+def _catalog_counts(cat) -> dict[str, int]:
+    catalog, packs = cat.catalog(), cat.all_packs()
+    return {"models": len(catalog.models), "engines": len(catalog.engines), "variants": len(cat.variant_keys()),
+            "packs": len(packs), "items": sum(len(p.items) for p in packs.values()), "sims": len(cat.all_sims()),
+            "lm_eval_tasks": len(catalog.lm_eval.tasks), "rubrics": len(cat.all_rubrics())}
 
 
 def _label_problems(cat) -> list:
@@ -203,11 +214,14 @@ def cmd_sims_show(args: argparse.Namespace) -> int:
         err.print(f"no episode {escape(args.episode)!s} in the warehouse (ids are in the report and in sim_episodes)")
         return 1
     ep = rows[0]
+    steps = warehouse.query("SELECT * FROM sim_steps WHERE episode_id = ? ORDER BY step_index", [ep["episode_id"]],
+                            read_only=True)
+    if args.json:
+        print(json.dumps({"episode": ep, "steps": steps}, indent=1, default=str))
+        return 0
     console.rule(escape(f"{ep['variant']} / {ep['sim']} #{ep['repeat_index']}  episode {ep['episode_id']}"))
     console.print(escape(f"{ep['archetype']} · {ep['harness']} harness · {ep['tool_mode']} tools · sandbox {ep['isolation']}"))
     console.print(f"[bold]prompt[/bold]: {escape(ep['prompt_text'] or '')}")
-    steps = warehouse.query("SELECT * FROM sim_steps WHERE episode_id = ? ORDER BY step_index", [ep["episode_id"]],
-                            read_only=True)
     for s in steps:
         if s["kind"] == "model":
             head = f"[{s['step_index']}] model ({s['duration_s']:.1f}s, {s['completion_tokens'] or 0} tokens)"
@@ -266,7 +280,16 @@ def cmd_sims_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_variants(args: argparse.Namespace) -> int:
-    for key in _catalog(args).variant_keys():
+    keys = _catalog(args).variant_keys()
+    if args.json:
+        import json
+
+        from partitions import parse_variant_key
+
+        rows = [{"key": k, **{f: getattr(parse_variant_key(k), f) for f in ("model", "quant", "engine")}} for k in keys]
+        print(json.dumps(rows, indent=1))
+        return 0
+    for key in keys:
         print(key)
     return 0
 
@@ -499,10 +522,22 @@ def run_judges(args: argparse.Namespace, instance, variants: list[str], sims: li
 
 
 def cmd_judges_compile(args: argparse.Namespace) -> int:
-    instance = _instance()
-    _sync(instance, args)
+    import contextlib
+
     config = {"optimizer": args.optimizer, "max_demos": args.max_demos, "min_kappa": args.min_kappa}
-    return 0 if run_judges(args, instance, [], [], force=args.force, config=config) else 1
+    # with --json, progress goes to stderr and stdout carries only the JSON
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        instance = _instance()
+        _sync(instance, args)
+        ok = run_judges(args, instance, [], [], force=args.force, config=config)
+    if args.json:
+        import json
+
+        from resources.warehouse import read_sql
+
+        rows = _resources(args)["warehouse"].query(read_sql("queries/judge_programs.sql"), read_only=True)
+        print(json.dumps({"ok": ok, "programs": rows}, indent=1, default=str))
+    return 0 if ok else 1
 
 
 def cmd_judges_run(args: argparse.Namespace) -> int:
@@ -618,8 +653,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
         return p
 
-    add(sub, "validate", cmd_validate, "check models.yaml and every pack; one message per problem", "catalog")
-    add(sub, "variants", cmd_variants, "print every variant key, one per line", "catalog")
+    p = add(sub, "validate", cmd_validate, "check models.yaml and every pack; one message per problem", "catalog")
+    p.add_argument("--json", action="store_true", help="print {ok, counts, problems: [{file, entry, field, message, "
+                                                       "fix}]} instead of text")
+    p = add(sub, "variants", cmd_variants, "print every variant key, one per line", "catalog")
+    p.add_argument("--json", action="store_true", help="print [{key, model, quant, engine}] instead of keys")
     add(sub, "sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones", "catalog")
     add(sub, "demo", cmd_demo, "sync and materialize the whole default graph (missing or stale parts), then print the "
                                "report", "catalog", "force")
@@ -657,6 +695,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--harness", choices=["builtin", "pi"], default="builtin", help="pi: the pi coding agent (npm)")
     p = sims.add_parser("show", help="one episode step by step (prompt, replies, tool calls, results, criteria)")
     p.add_argument("episode", help="episode id (or a prefix of it)")
+    p.add_argument("--json", action="store_true", help="print the episode row and its steps as JSON")
     p.set_defaults(fn=cmd_sims_show)
     p = add(sims, "validate", cmd_sims_validate, "references pass (also played by a scripted agent), untouched repos "
                                                  "and cheap wrong attempts fail",
@@ -674,6 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="baseline_command", required=True)
     p = baseline.add_parser("save", help="snapshot the current canonical scores and latency under NAME")
     p.add_argument("name", help="the baseline's name (e.g. main)")
+    p.add_argument("--json", action="store_true", help='print {"baseline": NAME, "saved": N}')
     p.set_defaults(fn=cmd_baseline)
     p = add(sub, "gate", cmd_gate, "compare the current scores with a baseline; exit 1 on any regression (for CI)",
             "catalog")
@@ -696,6 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DSPy optimizer: bootstrap (10-50 labels, default), simba, mipro (hundreds)")
     p.add_argument("--max-demos", dest="max_demos", type=int, default=2, help="demos in a compiled program (default 2)")
     p.add_argument("--min-kappa", dest="min_kappa", type=float, default=0.4, help="below it a judge is not trusted")
+    p.add_argument("--json", action="store_true", help="print every judge program's agreement as JSON (progress "
+                                                       "on stderr)")
     p = add(judges, "run", cmd_judges_run, "judge the stored episodes of variants x sims (compiles programs first)",
             "catalog", "sims", "judges", "variants", "force")
     p.add_argument("--sim", action="append", help="a sim name (repeatable; default: every sim)")

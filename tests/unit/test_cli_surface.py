@@ -41,3 +41,33 @@ def test_a_missing_baseline_is_exit_3_on_stderr(home, capsys):
     assert main(["gate", "--baseline", "nope"]) == 3
     captured = capsys.readouterr()
     assert "no baseline 'nope'" in captured.err and "no baseline" not in captured.out
+
+
+def test_json_output_of_validate_variants_baseline_and_sims_show(home, tmp_path, monkeypatch, capsys):
+    """--json prints one JSON document on stdout (nothing else there), for scripts; exit codes stay the same."""
+    import json
+
+    from resources.warehouse import WarehouseResource
+
+    assert main(["validate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["problems"] == [] and out["packs"] >= 8 and out["variants"] >= 5
+    assert main(["variants", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"key": "smollm2-135m~Q4_1~cpu", "model": "smollm2-135m", "quant": "Q4_1", "engine": "cpu"} in rows
+
+    broken = tmp_path / "models.yaml"
+    broken.write_text("models:\n  - name: x\n    provider: nowhere\n    model_id: m\n")
+    assert main(["validate", "--json", "--config", str(broken)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert not out["ok"] and out["problems"] and all(p["file"] == str(broken) and p["fix"] for p in out["problems"])
+
+    assert main(["baseline", "save", "main", "--json"]) == 3  # nothing scored yet: a missing input
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"baseline": "main", "saved": 0} and "run packs or sims first" in captured.err
+
+    WarehouseResource().replace_partition("sim_episodes", {"variant": "v~q~e", "sim": "s"}, [
+        {"variant": "v~q~e", "sim": "s", "episode_id": "ep123", "success": True, "final_answer": "done"}])
+    assert main(["sims", "show", "ep1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["episode"]["episode_id"] == "ep123" and shown["steps"] == []
