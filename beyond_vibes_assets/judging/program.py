@@ -58,11 +58,15 @@ def signature():
 
 @functools.cache
 def adapter():
-    """DSPy's JSON adapter with the verdict schema as structured output on every call (no second, fallback call)."""
+    """DSPy's JSON adapter with the verdict schema as structured output on every judge call (no second, fallback
+    call); other signatures (an optimizer's proposals) keep DSPy's own schema for their fields."""
     dspy = dspy_module()
 
     class JudgeAdapter(dspy.JSONAdapter):
         def _prepare_response_format(self, lm, lm_kwargs, signature):
+            if set(signature.output_fields) != set(VERDICT_SCHEMA["properties"]):
+                # an optimizer's own calls (MIPROv2 proposing instructions): their own schema, not the verdict's
+                return super()._prepare_response_format(lm, lm_kwargs, signature)
             lm_kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": "verdict", "strict": True, "schema": VERDICT_SCHEMA}}
 

@@ -192,3 +192,34 @@ def test_report_marks_untrusted_judges():
     text = "\n".join(render_judges(programs, [_score("v", "e1", "smol", 4, trusted=False)]))
     assert "## Judges" in text and "**no** (kappa 0.05 < 0.40)" in text
     assert "design / specificity ⚠" in text
+
+
+def test_every_optimizer_compiles_against_a_scripted_judge(home):
+    """bootstrap, simba and mipro each compile (mipro failed before: optuna was missing, and the judge adapter forced
+    the verdict schema on MIPROv2's own instruction proposals). The judge is a scripted endpoint (no model here)."""
+    import re
+
+    import dspy
+
+    from beyond_vibes_assets.judging.calibration import compile_program
+    from beyond_vibes_assets.judging.program import judge_lm
+    from tests.scripted import ScriptedEndpoint
+
+    def script(body):
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+        fields = list(schema.get("properties") or {})
+        if "score" in fields:  # a verdict: right when the evidence shows the note
+            evidence = json.dumps(body["messages"][-1:])
+            return json.dumps({"rationale": "by the evidence", "score": 5 if re.search(r"Wrote NOTE", evidence) else 1})
+        return json.dumps({f: "Judge strictly by the evidence." for f in fields or ["proposed_instruction"]})
+
+    train = [dspy.Example(criterion="Did it write the note? 1: no, 5: yes", score=5 if i % 2 else 1, rationale="r",
+                          evidence="Wrote NOTE.md" if i % 2 else "nothing").with_inputs("criterion", "evidence")
+             for i in range(12)]
+    endpoint = ScriptedEndpoint(script)
+    with endpoint.running():
+        lm = judge_lm(endpoint.url, "j@scripted@api@api", cache=False)
+        for optimizer in ("bootstrap", "simba", "mipro"):
+            before = endpoint.count()
+            program = compile_program(lm, train, optimizer, 2)
+            assert isinstance(program, dspy.Predict) and endpoint.count() > before, optimizer
