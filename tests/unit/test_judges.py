@@ -164,8 +164,10 @@ def test_label_examples_carry_the_criterion_scale_and_bounded_evidence():
 
 
 def test_adapter_asks_for_the_verdict_schema():
+    from beyond_vibes_assets.judging.program import signature
+
     kwargs: dict = {}
-    adapter()._prepare_response_format(None, kwargs, None)
+    adapter()._prepare_response_format(None, kwargs, signature())
     schema = kwargs["response_format"]["json_schema"]["schema"]
     assert schema == VERDICT_SCHEMA and schema["properties"]["score"]["enum"] == [1, 2, 3, 4, 5]
     json.dumps(kwargs)  # what goes over the wire is plain JSON
