@@ -32,3 +32,32 @@ def test_definitions_load_and_pin_the_asset_graph():
     assert {"deterministic", "thermals_ok", "every_item_once", "every_episode_once", "no_regression",
             "steady_speed", "judge_agreement"} <= checks, checks  # fails when it finds none
     dg.Definitions.validate_loadable(defs)
+
+
+def test_the_image_builds_the_engine_from_the_files_it_copies_first(tmp_path):
+    """deploy/k8s/Dockerfile copies only some modules before its engine layer (so code edits keep that layer): they
+    must be all the engine build imports, and the requirements it extracts from pyproject.toml must be complete."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+
+    docker = (REPO / "deploy" / "k8s" / "Dockerfile").read_text()
+    before_engine = docker.split("ensure_build")[0]
+    for line in re.findall(r"^COPY (.+)$", before_engine, re.M):
+        *sources, dest = line.split()
+        for src in sources:
+            path = REPO / src
+            if path.is_dir():
+                shutil.copytree(path, tmp_path / dest)
+            else:  # a file into a folder ("x/" or "./")
+                (tmp_path / dest).mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, tmp_path / dest / path.name)
+    code = ("import sys; sys.path.insert(0, '.'); from beyond_vibes_assets.catalog.models_config import EngineConfig; "
+            "from beyond_vibes_assets.engine.build import ensure_build; import beyond_vibes_assets.engine.build as b; "
+            "print(b.__file__)")
+    done = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip().startswith(str(tmp_path)), done.stderr[-2000:]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert "p['dependencies'] + p['optional-dependencies']['lmeval']" in docker and "lmeval" in project["optional-dependencies"]
