@@ -27,7 +27,8 @@ for arg in "$@"; do
     *) echo "usage: deploy/install.sh [--dev] [--with-pi]" >&2; exit 2 ;;
   esac
 done
-.venv/bin/python -m pip install -q -e ".${extra}"
+# -c: every distribution at the version the suite was run with (deploy/constraints.txt), so two installs agree
+.venv/bin/python -m pip install -q -c deploy/constraints.txt -e ".${extra}"
 # --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).
 if [ "$extra" = "[dev,lmeval]" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
