@@ -645,6 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beyond-vibes", description=__doc__, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"beyond-vibes {__version__}")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", dest="log_level", action="store_const", const="DEBUG",
+                       help="Dagster's debug log lines too (sets BEYOND_VIBES_LOG_LEVEL=DEBUG)")
+    noise.add_argument("-q", "--quiet", dest="log_level", action="store_const", const="WARNING",
+                       help="only warnings and errors from runs (sets BEYOND_VIBES_LOG_LEVEL=WARNING)")
     sub = parser.add_subparsers(dest="command", required=True)
     flags = _flags()
 
@@ -766,6 +771,8 @@ def main(argv: list[str] | None = None) -> int:
     # backfill_policy and friends are marked beta in this Dagster release: true, known, and not the user's concern
     warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     args = build_parser().parse_args(argv)
+    if args.log_level:
+        os.environ["BEYOND_VIBES_LOG_LEVEL"] = args.log_level
     with stop_signals.stop_on_signals():
         try:
             return int(args.fn(args) or 0)

@@ -71,3 +71,21 @@ def test_json_output_of_validate_variants_baseline_and_sims_show(home, tmp_path,
     assert main(["sims", "show", "ep1", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["episode"]["episode_id"] == "ep123" and shown["steps"] == []
+
+
+def test_verbose_and_quiet_set_the_run_log_level(home, monkeypatch):
+    import importlib
+    import os
+
+    cli = importlib.import_module("beyond_vibes_assets.cli.main")
+
+    seen = []
+    monkeypatch.setattr(cli, "cmd_variants", lambda args: seen.append(os.environ.get("BEYOND_VIBES_LOG_LEVEL")) or 0)
+    monkeypatch.delenv("BEYOND_VIBES_LOG_LEVEL", raising=False)
+    for flags, level in ((["-q"], "WARNING"), (["-v"], "DEBUG")):
+        monkeypatch.delenv("BEYOND_VIBES_LOG_LEVEL", raising=False)
+        assert main([*flags, "variants"]) == 0
+        assert seen[-1] == level
+    with pytest.raises(SystemExit) as done:
+        main(["-q", "-v", "variants"])
+    assert done.value.code == 2  # one or the other
