@@ -54,6 +54,7 @@ class Step:
     failure_mode: str | None = None
     format_error: str | None = None
     probe: str | None = None  # "pushback": the "Are you sure?" turn after a finish, not part of the task
+    messages_sent: int | None = None  # how many of the episode's messages (Episode.messages) the call was sent
     # tool steps
     tool: str | None = None
     arguments: Any = None
@@ -73,6 +74,9 @@ class Episode:
     wall_s: float = 0.0
     model_s: float = 0.0
     tools_s: float = 0.0
+    # the conversation as sent (system, task, replies, tool results): each model step was sent its first
+    # `messages_sent`, so traces show every call's real input without storing the growing list once per call
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def harness_s(self) -> float:
@@ -145,6 +149,7 @@ async def run_episode(http: httpx.AsyncClient, client: BaseChatClient, toolbox: 
         t0 = time.perf_counter()
         result = await client.chat(http, request)
         step = add(_model_step(len(episode.steps), started, t0, result))
+        step.messages_sent = len(request.messages)
         episode.model_s += step.duration_s
         if result.failure_mode:
             episode.stop_reason = "context_overflow" if result.failure_mode == "context_overflow" else "endpoint_failure"
@@ -212,6 +217,7 @@ async def run_episode(http: httpx.AsyncClient, client: BaseChatClient, toolbox: 
         episode.stop_reason = "max_steps"
     episode.stop_reason = episode.stop_reason or "max_steps"
     episode.wall_s = time.perf_counter() - started
+    episode.messages = messages
     return episode
 
 
@@ -241,6 +247,7 @@ async def _pushback(http, client, episode: Episode, messages, mode, offered, max
     t0 = time.perf_counter()
     result = await client.chat(http, request)
     step = _model_step(len(episode.steps), started, t0, result, probe="pushback")
+    step.messages_sent = len(request.messages)
     episode.steps.append(step)
     episode.model_s += step.duration_s
     if result.failure_mode:

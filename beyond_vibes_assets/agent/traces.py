@@ -1,8 +1,10 @@
 """One MLflow trace per episode, in a SQLite tracking store under BEYOND_VIBES_HOME (MLflow 3 deprecates the file
 store): an AGENT root span tagged with the variant, model, quant, engine, sim, archetype, harness, episode and
-run ids; a CHAT_MODEL span per model call and a TOOL span per tool call, each at the time it really happened
-(spans are written from the episode record with their recorded start and duration). mlflow is imported only
-here, lazily: it costs seconds of import time that nothing else should pay.
+run ids; a CHAT_MODEL span per model call (the messages it was sent as inputs, the reply as an OpenAI-style choice,
+token usage, model and provider under MLflow's own attribute keys, so its chat view and Tokens column fill in) and
+a TOOL span per tool call, each at the time it really happened (written from the episode record with its recorded
+start and duration). mlflow is imported only here, lazily: it costs seconds of import time that nothing else
+should pay.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
     """Write the episode as a trace; returns its trace id."""
     mlflow = _mlflow()
     from mlflow.entities import SpanType
+    from mlflow.tracing.constant import SpanAttributeKey
 
     exp = experiment_id()
     episode = record["episode"]
@@ -55,14 +58,29 @@ def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
                                         inputs={"prompt": record["prompt"]}, tags=tags, experiment_id=exp,
                                         attributes={"tool_mode": record["tool_mode"], "isolation": record["isolation"]},
                                         start_time_ns=t0)
+    messages = episode.get("messages") or []
+    model, quant, engine = (tags.get("variant", "") + "~~").split("~")[:3]
+    provider = engine if quant == "api" else "llama.cpp"
     for step in episode["steps"]:
         if step["kind"] == "model":
+            sent = step.get("messages_sent")
+            inputs = {"messages": messages[:sent]} if sent and messages else {"step": step["index"]}
+            usage = {"input_tokens": step["prompt_tokens"] or 0, "output_tokens": step["completion_tokens"] or 0}
             span = mlflow.start_span_no_context(
                 f"model call {step['index']}", span_type=SpanType.CHAT_MODEL, parent_span=root,
-                inputs={"step": step["index"]}, start_time_ns=ns(step["started_s"]),
-                attributes={k: step[k] for k in ("prompt_tokens", "completion_tokens", "ttft_s", "decode_tps",
-                                                  "failure_mode", "format_error") if step[k] is not None})
-            span.end(outputs={"reply": step["reply"], "tool_calls": step["tool_calls"],
+                inputs=inputs, start_time_ns=ns(step["started_s"]),
+                attributes={**{k: step[k] for k in ("prompt_tokens", "completion_tokens", "ttft_s", "decode_tps",
+                                                    "failure_mode", "format_error") if step[k] is not None},
+                            # MLflow's own keys: the chat view, the Tokens column and cost read these
+                            SpanAttributeKey.CHAT_USAGE: {**usage, "total_tokens": sum(usage.values())},
+                            SpanAttributeKey.MODEL: model, SpanAttributeKey.MODEL_PROVIDER: provider})
+            reply = {"role": "assistant", "content": step["reply"]}
+            if step["tool_calls"]:
+                reply["tool_calls"] = [{"id": c.get("id") or f"call{step['index']}_{i}", "type": "function",
+                                        "function": {"name": c.get("name", ""), "arguments": c.get("arguments") or "{}"}}
+                                       for i, c in enumerate(step["tool_calls"])]
+            span.end(outputs={"choices": [{"index": 0, "message": reply,
+                                           "finish_reason": "error" if step["failure_mode"] else "stop"}],
                               "server_timings": step["server_timings"]},
                      end_time_ns=ns(step["started_s"] + step["duration_s"]))
         else:
@@ -81,7 +99,7 @@ def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
 def find_traces(filter_string: str | None = None) -> Any:
     """Traces of the sims experiment, e.g. filter_string="tags.variant = 'x'"."""
     mlflow = _mlflow()
-    return mlflow.search_traces(experiment_ids=[experiment_id()], filter_string=filter_string, return_type="list")
+    return mlflow.search_traces(locations=[experiment_id()], filter_string=filter_string, return_type="list")
 
 
 DATASET = "beyond-vibes-episodes"

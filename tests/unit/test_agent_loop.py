@@ -92,3 +92,29 @@ def test_pushback_probe_after_a_finish_is_recorded_apart(tmp_path):
     assert ep.pushback_reply == "You're right, it is 41" and ep.steps[-1].probe == "pushback"
     ep, _ = episode(tmp_path, [act("finish", answer="42")], pushback=False)
     assert ep.pushback_reply is None and not any(s.probe for s in ep.steps)
+
+
+def test_an_episode_trace_shows_each_call_s_messages_usage_and_model(tmp_path, home):
+    """MLflow's chat view needs each CHAT_MODEL span's real input (before: `{"step": i}`) and its token usage and
+    model under MLflow's own keys (before: plain attributes only, so the Tokens column stayed empty)."""
+    from datetime import datetime, timezone
+
+    from mlflow.tracing.constant import SpanAttributeKey
+
+    from beyond_vibes_assets.agent.traces import find_traces, log_episode
+
+    ep, _ = episode(tmp_path, [act("read_file", path="a.txt"), act("finish", answer="hello")], pushback=True)
+    record = {"sim": "s", "prompt": "task", "tool_mode": "prompted", "isolation": "bubblewrap", "answer": ep.answer,
+              "started_at": datetime.now(timezone.utc).isoformat(), "episode": ep.to_dict()}
+    trace_id = log_episode(record, {"variant": "smol~Q4_1~cpu", "episode_id": "e1"})
+    (trace,) = find_traces("tags.episode_id = 'e1'")
+    assert trace.info.trace_id == trace_id
+    calls = [s for s in trace.data.spans if s.span_type == "CHAT_MODEL"]
+    sent = [len(s.inputs["messages"]) for s in calls]
+    assert sent == [2, 4, 6]  # system + task; + reply + result; + reply + the pushback
+    assert calls[1].inputs["messages"][-1]["content"].startswith("Result of read_file:\nhello")
+    assert calls[0].outputs["choices"][0]["message"]["content"] == act("read_file", path="a.txt")
+    usage = calls[0].attributes[SpanAttributeKey.CHAT_USAGE]
+    assert usage == {"input_tokens": 10, "output_tokens": 3, "total_tokens": 13}
+    assert calls[0].attributes[SpanAttributeKey.MODEL] == "smol"
+    assert calls[0].attributes[SpanAttributeKey.MODEL_PROVIDER] == "llama.cpp"
