@@ -29,6 +29,9 @@ def _mlflow():
     import os
 
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")  # the trace id we store must exist
+    # MLflow prices CHAT_MODEL spans through litellm, whose import fetches a cost map from the internet (and retries
+    # for seconds where there is none): its bundled copy instead
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri())
