@@ -22,11 +22,15 @@ from .labels import Label, load_labels, refuse_evidence_mismatch
 from .program import new_program, program_bytes
 
 
+# Below this many held-out labels a kappa decides little (7 labels at kappa 0.64 span 0.00-0.86): not trusted.
+MIN_HELD_OUT = 20
+
+
 def trust(figures: dict[str, Any], n_held_out: int, min_kappa: float, min_coverage: float) -> tuple[bool, str]:
     """Whether a judge's agreement on held-out labels is good enough to show its scores as trusted (pure): decided on
     the low end of kappa's 95% bootstrap interval, so a good kappa on a handful of labels does not pass by luck."""
-    if n_held_out < 5:
-        return False, f"only {n_held_out} held-out label(s) (need 5)"
+    if n_held_out < MIN_HELD_OUT:
+        return False, f"only {n_held_out} held-out label(s) (need {MIN_HELD_OUT})"
     if figures.get("coverage", 0) < min_coverage:
         return False, f"scored {figures.get('coverage', 0):.0%} of held-out labels (need {min_coverage:.0%})"
     kappa, low, high = figures.get("kappa"), figures.get("kappa_low"), figures.get("kappa_high")

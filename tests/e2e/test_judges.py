@@ -64,9 +64,9 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
                         "FROM judge_programs ORDER BY rubric, backend, program")
     assert [(p["rubric"], p["backend"], p["program"]) for p in programs] == [
         (r, b, p) for r in ("grounding", "style") for b, p in (("dspy", "baseline"), ("dspy", "compiled"), ("mlflow", "make_judge"))]
-    # held-out labels are whole samples (every criterion of one artefact on one side): 2 and 2 here
-    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 2), ("style", 2)}
-    assert all(p["trusted"] is False and p["trust_reason"] for p in programs)  # 1-2 held-out labels can never be trusted
+    # held-out labels are whole samples (every criterion of one artefact on one side): 4 and 4 here
+    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 4), ("style", 4)}
+    assert all(p["trusted"] is False and p["trust_reason"] for p in programs)  # 4 held-out labels can never be trusted
     check = inst.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey("judge_program"), "judge_agreement")])
     assert check and list(check.values())[0].status.value == "FAILED"
@@ -131,5 +131,5 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
 
     assert materialize(["curated_dataset", "report"], instance=inst)
     report = (env.home / "reports" / "report.md").read_text()
-    assert "## Judges" in report and "**no** (only 2 held-out label(s) (need 5))" in report
+    assert "## Judges" in report and "**no** (only 4 held-out label(s) (need 20))" in report
     assert "grounding / correct ⚠" in report

@@ -23,11 +23,12 @@ def test_trust_needs_enough_labels_coverage_and_kappa_at_the_low_end_of_its_inte
     assert trust(good, 30, 0.4, 0.8) == (True, "kappa 0.81 (95% 0.55-0.95) >= 0.40 at its low end")
     assert trust(good, 4, 0.4, 0.8)[0] is False and "4 held-out" in trust(good, 4, 0.4, 0.8)[1]
     assert trust({**good, "coverage": 0.5}, 30, 0.4, 0.8)[1] == "scored 50% of held-out labels (need 80%)"
-    assert trust({"coverage": 1.0, "kappa": None}, 7, 0.4, 0.8)[0] is False
-    assert trust({"coverage": 1.0, "kappa": float("nan")}, 7, 0.4, 0.8)[0] is False
+    assert trust({"coverage": 1.0, "kappa": None}, 27, 0.4, 0.8)[0] is False
+    assert trust({"coverage": 1.0, "kappa": float("nan")}, 27, 0.4, 0.8)[0] is False
+    assert trust(good, 19, 0.4, 0.8)[1] == "only 19 held-out label(s) (need 20)"
     # issue 21, finding 7: kappa 0.64 on 7 labels spans 0.00-0.86; "kappa >= 0.4" decided nothing
     few = {"coverage": 1.0, "kappa": 0.64, "kappa_low": 0.0, "kappa_high": 0.86}
-    assert trust(few, 7, 0.4, 0.8)[0] is False and "low end is below" in trust(few, 7, 0.4, 0.8)[1]
+    assert trust(few, 27, 0.4, 0.8)[0] is False and "low end is below" in trust(few, 27, 0.4, 0.8)[1]
 
 
 def test_kappa_interval_is_wide_on_few_labels_and_narrow_on_many():
