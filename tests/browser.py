@@ -1,7 +1,8 @@
 """Open a report in real headless Chromium (Debian package) and report what rendered.
 
-A wrapper page loads the report in an iframe (file:// access allowed for this one process) and writes,
-per plot, the SVG's rendered size and number of drawn elements into its own DOM, which `--dump-dom` prints.
+A wrapper page loads the report in a 1400 px wide iframe (file:// access allowed for this one process) and writes,
+per plot, the SVG's rendered size and number of drawn elements, each table's width and the page's scroll width
+into its own DOM, which `--dump-dom` prints.
 Console messages come from Chromium's log on stderr."""
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ document.getElementById('r').addEventListener('load', () => {{
     return {{id: f.id, width: box.width, height: box.height,
              drawn: svg ? svg.querySelectorAll('path, line, rect, polyline, use, text').length : 0}};
   }});
-  document.getElementById('out').textContent = 'RESULT' + JSON.stringify({{plots, title: doc.title}}) + 'END';
+  const tables = [...doc.querySelectorAll('table')].map(t => Math.round(t.getBoundingClientRect().width));
+  const page = doc.documentElement.scrollWidth;
+  document.getElementById('out').textContent = 'RESULT' + JSON.stringify({{plots, tables, page, title: doc.title}}) + 'END';
 }});
 </script></body></html>"""
 

@@ -21,7 +21,6 @@ from .judge_models import ResolvedJudge, resolve_judges
 from .labels import Label, load_labels, refuse_evidence_mismatch
 from .program import new_program, program_bytes
 
-
 # Below this many held-out labels a kappa decides little (7 labels at kappa 0.64 span 0.00-0.86): not trusted.
 MIN_HELD_OUT = 20
 

@@ -205,13 +205,18 @@ def render(data: dict[str, Any]) -> str:
     lines += [f"Ranked over the same {len(tasks)} pack(s) for every ranked variant: {pack_set}. "
               + (f"{len(incomplete)} variant(s) lack some of them: shown below with their coverage, not ranked."
                  if incomplete else "Every variant has all of them."), ""]
+    # three tables that each fit a page: the ranking, the per-pack cells, the speed and resources
     header = ["#", "variant", "pass rate", "95% CI", "answered rate", "passed", "model failures", "failed calls",
-              "coverage", *tasks,
-              "TTFT s (median)", "decode tok/s client", "decode tok/s server", "probe prefill tok/s",
-              "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB", "frontier", "trust"]
+              "coverage", "frontier", "trust"]
+    packs_header = ["variant", *tasks]
+    speed_header = ["variant", "TTFT s (median)", "decode tok/s client", "decode tok/s server", "probe prefill tok/s",
+                    "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    packs_lines = ["| " + " | ".join(packs_header) + " |", "|" + "---|" * len(packs_header)]
+    speed_lines = ["| " + " | ".join(speed_header) + " |", "|" + "---|" * len(speed_header)]
     for r in leaderboard:
         lo, hi = r.get("ci_low"), r.get("ci_high")
+        name = f"`{labels.get(r['variant'], r['variant'])}`"
         per_task = []
         for t in tasks:
             c = cells.get((r["variant"], t))
@@ -227,15 +232,18 @@ def render(data: dict[str, Any]) -> str:
         if r["variant"] in data.get("bounded", {}):
             trust.append(f"quality bounded by its {data['bounded'][r['variant']]} source")
         lines.append("| " + " | ".join([
-            str(r["ranking"]) if r.get("ranking") else "incomplete", f"`{labels.get(r['variant'], r['variant'])}`",
+            str(r["ranking"]) if r.get("ranking") else "incomplete", name,
             _f(100 * r["pass_rate"], 1, "%") if r["pass_rate"] is not None else "—",
             f"{100 * lo:.0f}–{100 * hi:.0f}%" if lo is not None else "—",
             _f(100 * r["answered_rate"], 1, "%") if r.get("answered_rate") is not None else "—",
             f"{r['n_passed']}/{r['n_scored']}", str(r.get("n_model_failed") or 0), str(r["n_failed_calls"]),
-            f"{r['packs']}/{r['packs_total']}", *per_task, _f(r["median_ttft_s"], 3),
-            _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]), _f(r.get("probe_prompt_tps")),
-            probe_gen, bench, _f(r.get("perplexity"), 2), rss, "★" if r["variant"] in front else "", "; ".join(trust),
+            f"{r['packs']}/{r['packs_total']}", "★" if r["variant"] in front else "", "; ".join(trust),
         ]) + " |")
+        packs_lines.append("| " + " | ".join([name, *per_task]) + " |")
+        speed_lines.append("| " + " | ".join([
+            name, _f(r["median_ttft_s"], 3), _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]),
+            _f(r.get("probe_prompt_tps")), probe_gen, bench, _f(r.get("perplexity"), 2), rss]) + " |")
+    lines += ["", "### Per pack (passed / scored)", "", *packs_lines, "", "### Speed and resources", "", *speed_lines]
     lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster). "
               "⚠ = while the answers were generated, other processes used more than the allowed share of the "
               "machine's CPU, so its speed figures (and any timeouts) are not the engine's own. "

@@ -53,11 +53,18 @@ def _grouped_bars(ax, cells: dict[tuple[str, str], tuple[int, int]], variants: l
                 pct.append(value)
                 errs[0].append(below)
                 errs[1].append(above)
-        style = {"capsize": 2, "label": labels.get(v, v), "error_kw": {"lw": 0.8}}
+        style = {"capsize": 2, "label": labels.get(v, v), "error_kw": {"lw": 0.8}, "color": f"C{j % 10}"}
         if horizontal:
             ax.barh(at, pct, height=size, xerr=errs, **style)
         else:
             ax.bar(at, pct, width=size, yerr=errs, **style)
+        # a 0% bar has no area: mark it, so "measured and 0%" never looks like "not measured"
+        for a in (a for a, value in zip(at, pct) if value == 0):
+            xy = (0.0, a) if horizontal else (a, 0.0)
+            line = ax.vlines if horizontal else ax.hlines
+            line(0.0, a - size / 2, a + size / 2, color=f"C{j % 10}", lw=3, zorder=3, clip_on=False)
+            ax.annotate("0%", xy, xytext=(4, 0) if horizontal else (0, 4), textcoords="offset points", fontsize=7,
+                        ha="left" if horizontal else "center", va="center" if horizontal else "bottom")
     return size
 
 
@@ -128,7 +135,9 @@ def latency(samples: Sequence[dict[str, Any]], labels: dict[str, str]) -> str | 
 
 
 def history(rows: Sequence[dict[str, Any]], flagged: set[tuple[str, str, str, int]], labels: dict[str, str]) -> str | None:
-    """Rate over time per variant x task; a red cross marks a point the sigma rule flags as a regression."""
+    """Small multiples: one panel per task (pack, sim or lm-eval task), one line per variant, one shared legend; a
+    red cross marks a point the sigma rule flags as a regression. (One axis with a line per variant x task and its
+    legend grew larger than the plot at 40 series.)"""
     series: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in sorted(rows, key=lambda r: r["recorded_at"]):
         if r.get("rate") is not None:
@@ -136,20 +145,37 @@ def history(rows: Sequence[dict[str, Any]], flagged: set[tuple[str, str, str, in
     if not series:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 4.2))
-    for (kind, variant, task), points in sorted(series.items()):
-        xs = [p["recorded_at"] for p in points]
-        ax.plot(xs, [100 * p["rate"] for p in points], marker=".", lw=1,
-                label=f"{labels.get(variant, variant)} / {task}")
-        bad = [i for i in range(len(points)) if (kind, variant, task, i) in flagged]
-        if bad:
-            ax.scatter([xs[i] for i in bad], [100 * points[i]["rate"] for i in bad], marker="x", s=60, color="red",
-                       zorder=3)
-    ax.scatter([], [], marker="x", color="red", label="regression (sigma rule)")
-    ax.set_ylabel("pass rate %")
-    ax.set_title("History per variant x task (canonical runs)")
-    ax.legend(fontsize=6, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.autofmt_xdate()
+    panels = sorted({(kind, task) for kind, _, task in series})
+    variants = sorted({variant for _, variant, _ in series})
+    colors = {v: f"C{i % 10}" for i, v in enumerate(variants)}
+    cols = min(3, len(panels))
+    rows_n = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(9, 0.6 + 2.1 * rows_n), sharey=True, squeeze=False)
+    for ax, (kind, task) in zip(axes.flat, panels):
+        for variant in variants:
+            points = series.get((kind, variant, task))
+            if not points:
+                continue
+            xs = list(range(1, len(points) + 1))
+            ax.plot(xs, [100 * p["rate"] for p in points], marker=".", lw=1, color=colors[variant])
+            bad = [i for i in range(len(points)) if (kind, variant, task, i) in flagged]
+            if bad:
+                ax.scatter([xs[i] for i in bad], [100 * points[i]["rate"] for i in bad], marker="x", s=50,
+                           color="red", zorder=3)
+        ax.set_title(f"{task} ({kind})", fontsize=8)
+        ax.set_ylim(-5, 105)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("pass rate %", fontsize=7)
+    handles = [plt.Line2D([], [], color=colors[v], marker=".", lw=1) for v in variants]
+    handles.append(plt.Line2D([], [], color="red", marker="x", lw=0))
+    fig.legend(handles, [labels.get(v, v) for v in variants] + ["regression (sigma rule)"], loc="lower center",
+               ncol=min(4, len(handles)), fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle("History per task: measurements in order (canonical runs)", fontsize=9)
+    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(handles) // 4), 1, 1))
     return _svg(fig)
 
 

@@ -81,6 +81,8 @@ def test_history_points_are_measurements_series_follow_the_task_and_the_gate_cou
     assert {"plot-frontier", "plot-pack-rates", "plot-history"} <= ids, ids
     assert all(p["width"] > 200 and p["height"] > 100 and p["drawn"] > 10 for p in result["plots"]), result["plots"]
     assert not [c for c in result["console"] if "error" in c.lower()], result["console"]
+    # at 1400 px nothing is cut: every table and the page itself fit the width (the leaderboard was wider before)
+    assert result["tables"] and max(result["tables"]) <= 1400 and result["page"] <= 1400, result
 
 
 def test_the_python_api_reads_the_published_snapshot(home):

@@ -83,3 +83,22 @@ def test_sims_section_per_archetype_with_intervals_and_health():
     assert "## Simulations" in text and "1/2 (9–91%)" in text and "0/2 (0–66%)" in text
     assert "| `v` | 4 | 1 | 5/9 |" in text and "`abc`" in text and "1/1" in text
     assert render_sims([], [], []) == []
+
+
+def test_a_zero_rate_is_drawn_and_history_is_small_multiples():
+    """A 0% bar has no area: it is drawn as a line with '0%' beside it, so 'measured, 0%' never reads as 'not
+    measured'; history is one panel per task with a single legend (one axis with 40 series was unreadable)."""
+    import re
+    from datetime import datetime, timedelta
+
+    from beyond_vibes_assets.report import plots
+
+    zero = plots.archetypes([{"variant": "a~q~e", "archetype": "planning", "n_success": 0, "n": 3}], {})
+    some = plots.archetypes([{"variant": "a~q~e", "archetype": "planning", "n_success": 1, "n": 3}], {})
+    assert ">0%</text>" in zero and ">0%</text>" not in some
+    t0 = datetime(2026, 1, 1)
+    rows = [{"kind": "pack", "variant": v, "task": t, "recorded_at": t0 + timedelta(hours=i), "rate": 0.5}
+            for v in ("a~q~e", "b~q~e") for t in ("math", "code", "shell", "echo") for i in range(3)]
+    history = plots.history(rows, set(), {})
+    assert len(re.findall(r'<g id="axes_\d+">', history)) == 4  # one panel per task
+    assert history.count(">a~q~e</text>") == 1  # one legend for all of them
