@@ -20,9 +20,14 @@ from typing import Any
 from .scoring.outcomes import episode_failure, rate_fields
 from .stats import newcombe_difference, sigma_regression
 
+
 # A run during which other processes took more than this share of the machine's CPU (engine/contention.py) has speed
 # figures that are not the engine's own. Measured here: an idle machine 0.00-0.05; 6 busy loops on 2 cores ~0.7.
-MAX_FOREIGN_CPU_SHARE = float(os.environ.get("BEYOND_VIBES_MAX_FOREIGN_CPU", "0.3"))
+def max_foreign_cpu_share() -> float:
+    """BEYOND_VIBES_MAX_FOREIGN_CPU, read when asked (default 0.3)."""
+    from .settings import settings
+
+    return settings().max_foreign_cpu
 
 
 def _median(values: Iterable[float | None]) -> float | None:
@@ -62,8 +67,8 @@ def pack_history_row(rows: Sequence[dict[str, Any]], *, manifest: dict[str, Any]
         "median_ttft_s": _median(r.get("ttft_s") for r in answered),
         "median_latency_s": _median(r.get("latency_s") for r in answered), "median_decode_tps": decode,
         "decode_vs_probe": ratio, "foreign_cpu_share": foreign_cpu,
-        "slowed": foreign_cpu is not None and foreign_cpu > MAX_FOREIGN_CPU_SHARE, "load_at_start": load,
-        "foreign_load": foreign_load if foreign_cpu is not None and foreign_cpu > MAX_FOREIGN_CPU_SHARE else None,
+        "slowed": foreign_cpu is not None and foreign_cpu > max_foreign_cpu_share(), "load_at_start": load,
+        "foreign_load": foreign_load if foreign_cpu is not None and foreign_cpu > max_foreign_cpu_share() else None,
         **{k: manifest.get(k) for k in ("harness_commit", "harness_dirty", "model_sha256", "engine_build", "run_id")},
         "task_fingerprint": task_fingerprint, "sampling_params": manifest.get("sampling_params"),
         "answers_digest": answers_digest(f"{r.get('cache_key')}@{r.get('created_at')}" for r in rows),

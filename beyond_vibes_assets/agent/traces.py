@@ -13,16 +13,15 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ..settings import subdir
+from ..settings import settings, subdir
 
 EXPERIMENT = "beyond-vibes-sims"
 
 
 def tracking_uri() -> str:
     """BEYOND_VIBES_MLFLOW_URI (the team profile: a Postgres database of its own), else SQLite under the home."""
-    import os
 
-    return os.environ.get("BEYOND_VIBES_MLFLOW_URI") or f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
+    return settings().mlflow_uri or f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
 def _mlflow():

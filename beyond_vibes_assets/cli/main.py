@@ -21,6 +21,7 @@ from rich.markup import escape
 from ..catalog.errors import ConfigError
 from ..catalog.models_config import EVIDENCE_CHARS
 from ..runner import stop_signals
+from ..settings import settings
 
 # soft_wrap: a message piped to a file or a CI log stays one line instead of breaking mid-sentence at 80 columns
 # piped to a file or a CI log there is no terminal width: 160 columns keep progress bars and tables readable
@@ -74,7 +75,7 @@ def materialize(selection: list[str], partition_key=None, run_config: dict | Non
     result = dg.materialize(
         ALL_ASSETS, selection=selection, partition_key=partition_key, instance=instance or _instance(),
         resources=resources or default_resources(), raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BEYOND_VIBES_LOG_LEVEL", "INFO")}}},
+        run_config={"loggers": {"console": {"config": {"log_level": settings().log_level}}},
                     **(run_config or {})},
         tags={"beyond_vibes/launched_by": "cli", **launch_tags(), **_placement_tags(partition_key), **(tags or {})},
     )
@@ -618,19 +619,7 @@ EPILOG = """exit codes:
   3  a missing baseline or input
   128+N  stopped by signal N (130 Ctrl-C, 143 SIGTERM): run the same command again to resume
 
-environment:
-  BEYOND_VIBES_HOME           state folder (warehouse, object store, responses, reports; default ./.beyond_vibes)
-  BEYOND_VIBES_CONFIG         models.yaml (default ./models.yaml)
-  BEYOND_VIBES_PACKS / _SIMS / _JUDGES   packs, sims and judges folders (default: the repo's)
-  BEYOND_VIBES_CACHE          engine builds and the pi agent (default ~/.cache/beyond-vibes)
-  BEYOND_VIBES_PROFILE        local | team | k8s resource set (team/k8s name their own variables)
-  BEYOND_VIBES_WAREHOUSE_DSN  a Postgres warehouse (team profile); BEYOND_VIBES_MLFLOW_URI: the MLflow store
-  BEYOND_VIBES_LOG_LEVEL      Dagster's console log level for CLI runs (default INFO)
-  BEYOND_VIBES_MAX_FOREIGN_CPU  share of the CPU others may use before a run is flagged slowed (default 0.3)
-  BEYOND_VIBES_ENGINE_SLOTS   local engines this machine runs at once (default cores // engine threads)
-  BEYOND_VIBES_SANDBOX_CGROUPS  off: sandboxes use rlimits only, no cgroup (default auto)
-  BEYOND_VIBES_WARM_LAUNCHER  1: the seeded Dagster instance forks run workers from a warm pool (default off)
-
+{environment}
 examples:
   beyond-vibes validate
   beyond-vibes packs run --variant 'smollm2-135m~Q4_1~cpu' --pack code
@@ -639,10 +628,21 @@ examples:
 """
 
 
+def _epilog() -> str:
+    """EPILOG with the environment section written from the one settings object (settings.Settings)."""
+    from ..settings import Settings
+
+    lines = ["environment:"]
+    for name, field in Settings.model_fields.items():
+        shown = (field.json_schema_extra or {}).get("shown", field.default)  # type: ignore[union-attr]
+        lines.append(f"  BEYOND_VIBES_{name.upper():<16} {field.description} (default {shown})")
+    return EPILOG.replace("{environment}", "\n".join(lines) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="beyond-vibes", description=__doc__, epilog=EPILOG,
+    parser = argparse.ArgumentParser(prog="beyond-vibes", description=__doc__, epilog=_epilog(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"beyond-vibes {__version__}")
     noise = parser.add_mutually_exclusive_group()

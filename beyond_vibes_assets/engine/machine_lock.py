@@ -23,9 +23,11 @@ SAY_EVERY_S = 30.0
 
 def slots_for(threads: int | None) -> int:
     """Engines this machine runs at once without starving each other."""
-    override = os.environ.get("BEYOND_VIBES_ENGINE_SLOTS")
+    from ..settings import settings
+
+    override = settings().engine_slots
     if override:
-        return max(1, int(override))
+        return override
     return max(1, (os.cpu_count() or 1) // max(1, threads or os.cpu_count() or 1))
 
 

@@ -16,7 +16,7 @@ from resources.warehouse import read_sql
 from ..catalog.packs import Pack
 from ..engine.contention import CpuMeter, foreign_load_note
 from ..engine.manifest import run_manifest
-from ..history import MAX_FOREIGN_CPU_SHARE, load_at_start, new_measurement, pack_history_row
+from ..history import load_at_start, max_foreign_cpu_share, new_measurement, pack_history_row
 from ..resolve import Endpoint, MeasuredSpeed, ResolvedVariant, measured_speed, resolve_variant
 from ..runner.family import Hooks, Prepared, Recorded, ServedFamily
 from ..runner.pack_runner import RunStats, plan, run_pack, score_records
@@ -104,10 +104,10 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
                                  timeout_override_s=scope.timeout_s, run_id=run_id, progress=progress))
     # measured while answers were generated; an all-cached run carries the figure of the run that produced them
     foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
-    foreign_note = foreign_load_note(foreign) if stats.sent and foreign and foreign > MAX_FOREIGN_CPU_SHARE else None
+    foreign_note = foreign_load_note(foreign) if stats.sent and foreign and foreign > max_foreign_cpu_share() else None
     executed = sandboxed.stats()["executed"]
     rows = score_records(pack, target, store, scope.sampling)
-    if foreign is not None and foreign > MAX_FOREIGN_CPU_SHARE:  # timeouts while something else took the machine
+    if foreign is not None and foreign > max_foreign_cpu_share():  # timeouts while something else took the machine
         for row in rows:
             row["failure_mode"] = contended(row["failure_mode"], True)
     stats.executions = sandboxed.stats()["executed"] - executed  # sandbox runs (execution-backed verifiers)

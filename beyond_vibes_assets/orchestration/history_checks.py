@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from ..history import MAX_FOREIGN_CPU_SHARE, latest_regressions
+from ..history import latest_regressions, max_foreign_cpu_share
 
 
 def check_specs(asset: str, speed: bool) -> list[dg.AssetCheckSpec]:
@@ -20,7 +20,7 @@ def check_specs(asset: str, speed: bool) -> list[dg.AssetCheckSpec]:
         "(at least 3 earlier canonical points; sigma floored at the binomial standard error)."))]
     if speed:
         specs.append(dg.AssetCheckSpec("steady_speed", asset=asset, description=(
-            f"Other processes used at most {MAX_FOREIGN_CPU_SHARE:.0%} of the machine's CPU while the answers were "
+            f"Other processes used at most {max_foreign_cpu_share():.0%} of the machine's CPU while the answers were "
             "generated: above it the speed figures (and any timeouts) are not the engine's own.")))
     return specs
 
@@ -50,5 +50,5 @@ def history_checks(warehouse: Any, asset: str, kind: str, pairs: Iterable[tuple[
                   for (v, t), r in sorted(latest.items()) if r["slowed"]]
         out.append(dg.AssetCheckResult(
             asset_key=asset, check_name="steady_speed", passed=not slowed, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"slowed": dg.MetadataValue.json(slowed), "max_foreign_cpu_share": MAX_FOREIGN_CPU_SHARE}))
+            metadata={"slowed": dg.MetadataValue.json(slowed), "max_foreign_cpu_share": max_foreign_cpu_share()}))
     return out

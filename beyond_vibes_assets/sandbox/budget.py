@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..settings import settings
+
 # Far above login, system and the usual subordinate-uid ranges (100000 + 65536 n), so no real account or
 # container user owns one; one lock folder per machine (not per TMPDIR), shared by every home and clone.
 UID_BASE = 0x60000000
@@ -117,7 +119,7 @@ _probe: dict[str, object] = {}
 
 def cgroup_mode() -> str:
     """'v2', 'v1' or 'none': what this machine lets us create (checked once, by creating one)."""
-    if os.environ.get("BEYOND_VIBES_SANDBOX_CGROUPS", "auto") == "off":
+    if settings().sandbox_cgroups == "off":
         return "none"
     if "mode" not in _probe:
         _probe["mode"] = "none"

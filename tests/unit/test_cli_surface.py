@@ -89,3 +89,28 @@ def test_verbose_and_quiet_set_the_run_log_level(home, monkeypatch):
     with pytest.raises(SystemExit) as done:
         main(["-q", "-v", "variants"])
     assert done.value.code == 2  # one or the other
+
+
+def test_every_beyond_vibes_variable_is_one_setting_read_when_asked(monkeypatch):
+    """One settings object (pydantic-settings) names every BEYOND_VIBES_* variable the code reads; nothing reads one
+    at import time (BEYOND_VIBES_MAX_FOREIGN_CPU did), so setting it later takes effect."""
+    import re
+
+    from beyond_vibes_assets.history import max_foreign_cpu_share
+    from beyond_vibes_assets.settings import Settings
+    from tests.conftest import REPO
+
+    known = {f"BEYOND_VIBES_{name.upper()}" for name in Settings.model_fields}
+    used, direct = set(), []
+    for folder in ("beyond_vibes_assets", "resources", "partitions"):
+        for path in (REPO / folder).rglob("*.py"):
+            text = path.read_text()
+            used |= set(re.findall(r"BEYOND_VIBES_[A-Z][A-Z_]*[A-Z]", text))
+            reads = r"(environ\.get|getenv)\([\"']BEYOND_VIBES_|environ\[[\"']BEYOND_VIBES_[A-Z_]+[\"']\](?!\s*=)"
+            if path.name != "settings.py" and re.search(reads, text):  # writes (the CLI's -v/-q) are fine
+                direct.append(str(path.relative_to(REPO)))
+    assert used - known == set() and direct == []
+    monkeypatch.setenv("BEYOND_VIBES_MAX_FOREIGN_CPU", "0.55")
+    assert max_foreign_cpu_share() == 0.55
+    with pytest.raises(SystemExit):
+        main(["--help"])
