@@ -35,6 +35,7 @@ class PackMeta(BaseModel):
     name: str | None = None
     version: str = "1"
     description: str = ""
+    source: str = ""  # where the items come from (an imported benchmark: `beyond-vibes packs import`)
     system_prompt: str | None = None
     few_shot: list[FewShot] = Field(default_factory=list)
     verifier: str | None = None  # default for items that name none

