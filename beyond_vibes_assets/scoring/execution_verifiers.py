@@ -128,6 +128,8 @@ def python_tests(response: Response, spec: dict[str, Any]) -> Verdict:
     code, source = extract_block(response.text, ("python", "py", "python3"))
     if not code.strip():
         return Verdict(False, 0.0, "no code in the reply", {"code_from": source})
+    if spec.get("preamble"):
+        code = f"{spec['preamble'].rstrip()}\n\n{code}"
     tests = sandboxed.read_tree(spec, spec["tests"])
     out = _cached("python_tests", spec, tests, code,
                   lambda: _run_tests({spec["module"] + ".py": code}, next(iter(tests.values())), spec, spec["module"]))

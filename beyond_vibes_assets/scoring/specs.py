@@ -144,6 +144,9 @@ class ExecLimits(Spec):
 class PythonTestsSpec(ExecLimits):
     tests: str  # hidden test file, relative to the pack folder; it imports the reply as `module`
     module: str = "solution"
+    # code the harness puts before the reply's (an imported benchmark's imports, as its official harness runs the
+    # prompt before the completion); never the reply's to choose
+    preamble: str = ""
     _v = field_validator("tests")(_relative)
 
 
