@@ -399,7 +399,9 @@ def run_matrix(args: argparse.Namespace, instance, kind: str, variants: list[str
 
     definition, asset, dimension = MATRIX[kind]
     resources = _resources(args)
-    ok = materialize_many(definition, entries, instance=instance, resources=resources) if definition else True
+    # always run the definitions: an edited pack or sim is only seen by reading its files (cheap), and an unchanged
+    # one keeps its data version, so nothing downstream goes stale
+    ok = materialize_many(definition, entries, instance=instance, resources=resources, force=True) if definition else True
     ready, probed = _ready_variants(variants, instance, resources)
     ok &= probed
     keys = [dg.MultiPartitionKey({"variant": v, dimension: e}) for v in ready for e in entries]

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from beyond_vibes_assets.catalog.resource import CatalogResource
-from beyond_vibes_assets.cli.main import materialize
+from beyond_vibes_assets.cli.main import main, materialize
 from beyond_vibes_assets.cli.staleness import partition_range, stale_status
 from beyond_vibes_assets.orchestration.sync import sync_instance
 from tests.conftest import make_pack
@@ -285,3 +285,22 @@ def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path
     n = len(done)
     ok, done = run(instance, "judge_scores", keys, {"only": [str(keys[0])]})
     assert ok and len(done) == n + 1 and done.count(str(keys[0])) > done.count(str(keys[1]))
+
+
+def test_packs_run_sees_an_edited_pack_without_being_told(scripted, capsys):
+    """`beyond-vibes packs run` (and the demo) read the pack files every time: an item added to a pack is answered on
+    the next run. (Before, pack_definition counted as fresh until forced, so an edited pack kept its old results.)"""
+    endpoint, instance, tmp = scripted
+    argv = ["packs", "run", "--variant", GOOD, "--pack", "math"]
+    assert main(argv) == 0
+    first = endpoint.count()
+    assert first == len(MATH)
+    assert main(argv) == 0 and endpoint.count() == first  # nothing changed: nothing sent
+    more = MATH + [{"id": "add9", "prompt": "What is 9 + 9? Reply with the number only.", "check": {"answer": 18}}]
+    make_pack(tmp / "packs", "math", more, verifier="numeric")
+    assert main(argv) == 0
+    assert endpoint.count() == first + 1  # only the new item is asked
+    from resources.warehouse import WarehouseResource
+
+    rows = WarehouseResource().query("SELECT count(*) AS n FROM samples WHERE variant = ? AND task = 'math'", [GOOD])
+    assert rows == [{"n": len(more)}]
