@@ -164,6 +164,14 @@ def load_pack(folder: Path) -> Pack:
                         problems.append(Problem(file, label, f"check.{key}", f"{rel!r} does not exist in {folder}",
                                                 "add the file or folder to the pack, or fix the path"))
                 check = {**check, "pack_dir": str(folder.resolve())}  # executing verifiers read their files here
+            if verifier == "python" and isinstance(check.get("file"), str) and (folder / check["file"]).is_file():
+                from ..scoring.pack_scorers import scorer_problem
+
+                found = scorer_problem(folder / check["file"], str(check.get("function", "score")))
+                if found:
+                    line, message = found
+                    problems.append(Problem(str(folder / check["file"]), f"line {line}" if line else "file", "",
+                                            message, f"fix the scorer (used by {file}, {label})"))
             items.append(Item(model.id, model.prompt, verifier, check, model.difficulty,
                               model.max_tokens or meta.max_tokens, model.system, model.json_mode, lineno,
                               tuple(model.stop if model.stop is not None else meta.stop)))

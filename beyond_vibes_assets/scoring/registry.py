@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
 
-PLUGINS = ("verifiers", "execution_verifiers")
+PLUGINS = ("verifiers", "execution_verifiers", "pack_scorers")
 
 
 @dataclass(frozen=True)

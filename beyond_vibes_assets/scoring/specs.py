@@ -150,6 +150,13 @@ class PythonTestsSpec(ExecLimits):
     _v = field_validator("tests")(_relative)
 
 
+class PythonScorerSpec(ExecLimits):
+    file: str  # the scorer, relative to the pack folder
+    function: str = "score"  # called as function(reply, item)
+    args: dict[str, Any] = Field(default_factory=dict)  # passed to the scorer as item["args"] (an expected answer...)
+    _v = field_validator("file")(_relative)
+
+
 class PatchTestsSpec(ExecLimits):
     files: str  # folder with the (buggy) file set
     tests: str  # hidden test file
@@ -192,13 +199,15 @@ class ShellStateSpec(ExecLimits):
 
 
 # checks that name files in the pack folder: the loader verifies them and passes the folder to the verifier
-PACK_FILE_FIELDS = {"python_tests": ("tests",), "patch_tests": ("files", "tests"), "shell_state": ("setup",)}
+PACK_FILE_FIELDS = {"python_tests": ("tests",), "patch_tests": ("files", "tests"), "shell_state": ("setup",),
+                    "python": ("file",)}
 
 SPECS: dict[str, type[Spec]] = {
     "exact": ExactSpec, "numeric": NumericSpec, "regex": RegexSpec, "choice": ChoiceSpec, "mentions": MentionsSpec,
     "json_schema": JsonSchemaSpec, "yaml": YamlSpec, "markdown_table": MarkdownTableSpec, "fields": FieldsSpec,
     "constraints": ConstraintsSpec, "tool_call": ToolCallSpec,
     "python_tests": PythonTestsSpec, "patch_tests": PatchTestsSpec, "shell_state": ShellStateSpec,
+    "python": PythonScorerSpec,
 }
 
 
