@@ -34,13 +34,13 @@ def main() -> int:
 
     import httpx
 
+    from beyond_vibes_assets.catalog.labels import load_labels
     from beyond_vibes_assets.catalog.models_config import EngineConfig
     from beyond_vibes_assets.catalog.rubrics import scan_rubrics
     from beyond_vibes_assets.engine.build import ensure_build
     from beyond_vibes_assets.engine.weights import packaged_file
     from beyond_vibes_assets.judging.calibration import examples
     from beyond_vibes_assets.judging.episodes import JUDGE_WIDTH, answer_all
-    from beyond_vibes_assets.judging.labels import load_labels
     from beyond_vibes_assets.judging.program import (
         MAX_TOKENS,
         VERDICT_SCHEMA,

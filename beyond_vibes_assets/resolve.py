@@ -51,6 +51,22 @@ class Endpoint:
     server: RunningServer | None = None
 
 
+def served_props(base_url: str | None) -> dict[str, Any] | None:
+    """What an OpenAI-compatible endpoint outside the catalog says it serves, when it is a llama-server (its /props:
+    model path, build, context): recorded in the run manifest, so results from an endpoint nobody here controls still
+    name the file behind them. None for an API that has no /props."""
+    if not base_url:
+        return None
+    from .engine.remote import RemoteEngineError, remote_props
+
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        props = remote_props(root, timeout_s=3.0)
+    except RemoteEngineError:
+        return None
+    return props if isinstance(props, dict) and ("model_path" in props or "build_info" in props) else None
+
+
 @dataclass(frozen=True)
 class ResolvedVariant:
     variant: Variant
@@ -105,6 +121,9 @@ class ResolvedVariant:
     def endpoint(self, server: LlamaServerResource, store: ObjectStoreResource, log_name: str, log: Log,
                  needed: bool = True) -> Iterator[Endpoint]:
         """Start llama-server only for a local variant that has something to send."""
+        if self.is_api and needed and self.variant.model.provider == "openai_compatible":
+            yield Endpoint(None, props=served_props(self.variant.model.resolved_base_url))
+            return
         if self.is_api or not needed:
             yield Endpoint(None)
             return

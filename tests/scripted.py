@@ -27,14 +27,22 @@ def last_user(body: dict[str, Any]) -> str:
 
 
 class ScriptedEndpoint:
-    def __init__(self, script: Script):
+    def __init__(self, script: Script, props: dict[str, Any] | None = None):
         self.script, self.requests = script, []
+        self.props = props  # what GET /props answers, as a llama-server would (None: 404, as an API)
         self._lock = threading.Lock()
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 return
+
+            def do_GET(self):  # noqa: N802
+                data = json.dumps(endpoint.props).encode() if endpoint.props and self.path == "/props" else None
+                self.send_response(200 if data else 404)
+                self.send_header("content-length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
 
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")

@@ -108,6 +108,28 @@ def _check_item_spec(file: str, label: str, item: ItemModel, verifier: str) -> l
     return []
 
 
+def _judge_files_problems(folder: Path, check: dict[str, Any], used_by: str) -> list[Problem]:
+    """An llm_judge item's rubric and labels, loaded as the run will load them: their own file, line and field."""
+    from .rubrics import load_rubric
+
+    rubric_file = folder / str(check.get("rubric"))
+    if not rubric_file.is_file():
+        return []  # reported as a missing file already
+    try:
+        rubric = load_rubric(rubric_file, for_sims=False)
+    except ConfigError as exc:
+        return exc.problems
+    labels = check.get("labels")
+    if isinstance(labels, str) and (folder / labels).is_file():
+        from .labels import load_labels
+
+        try:
+            load_labels(folder / labels, rubric)
+        except ConfigError as exc:
+            return [Problem(p.file, p.entry, p.field, p.message, f"{p.fix} (labels of {used_by})") for p in exc.problems]
+    return []
+
+
 def load_pack(folder: Path) -> Pack:
     folder = Path(folder)
     meta_file, items_file = folder / "pack.yaml", folder / "items.jsonl"
@@ -172,6 +194,8 @@ def load_pack(folder: Path) -> Pack:
                     line, message = found
                     problems.append(Problem(str(folder / check["file"]), f"line {line}" if line else "file", "",
                                             message, f"fix the scorer (used by {file}, {label})"))
+            if verifier == "llm_judge":
+                problems += _judge_files_problems(folder, check, f"{file}, {label}")
             items.append(Item(model.id, model.prompt, verifier, check, model.difficulty,
                               model.max_tokens or meta.max_tokens, model.system, model.json_mode, lineno,
                               tuple(model.stop if model.stop is not None else meta.stop)))

@@ -41,7 +41,8 @@ class RubricModel(BaseModel):
     name: str = Field(pattern=NAME_RE.pattern)
     version: str = "1"
     description: str = ""
-    archetypes: list[Literal[ARCHETYPES]] = Field(min_length=1)  # type: ignore[valid-type]
+    # the sim archetypes a rubric under judges/ applies to (a pack item's rubric, named by its check, needs none)
+    archetypes: list[Literal[ARCHETYPES]] = Field(default_factory=list)  # type: ignore[valid-type]
     criteria: list[Criterion] = Field(min_length=1)
 
 
@@ -56,7 +57,8 @@ class Rubric:
         return self.model.name
 
 
-def load_rubric(path: Path) -> Rubric:
+def load_rubric(path: Path, *, for_sims: bool = True) -> Rubric:
+    """A rubric file, validated; `for_sims`: one under judges/, which must say which sim archetypes it judges."""
     file = str(path)
     try:
         raw = yaml.safe_load(path.read_text())
@@ -67,6 +69,9 @@ def load_rubric(path: Path) -> Rubric:
     except ValidationError as exc:
         raise ConfigError(validation_problems(exc, file, "rubric", sorted(RubricModel.model_fields))) from None
     problems = []
+    if for_sims and not model.archetypes:
+        problems.append(Problem(file, "rubric", "archetypes", "a rubric under judges/ must name the sim archetypes it "
+                                "judges", f"add e.g. `archetypes: [{', '.join(ARCHETYPES)}]`"))
     if model.name != path.stem:
         problems.append(Problem(file, "rubric", "name", f"name '{model.name}' differs from the file name '{path.stem}'",
                                 "make them equal"))

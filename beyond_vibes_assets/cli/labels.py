@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.markup import escape
 
+from ..catalog.labels import Label, append_label
 from ..catalog.rubrics import scan_rubrics
-from ..judging.labels import Label, append_label
 from ..judging.view import judge_view, sample_from_record
 from ..settings import judges_dir
 

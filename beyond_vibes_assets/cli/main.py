@@ -173,7 +173,7 @@ def _catalog_counts(cat) -> dict[str, int]:
 def _label_problems(cat) -> list:
     """Every human-label file must parse and name its rubric's criteria."""
     from ..catalog.errors import ConfigError
-    from ..judging.labels import load_labels
+    from ..catalog.labels import load_labels
 
     problems = []
     for name, rubric in cat.all_rubrics().items():
@@ -521,6 +521,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows = _resources(args)["warehouse"].query(
         "SELECT task, n_passed, n_scored, pass_rate, n_failed_calls FROM pack_scores WHERE variant = ? ORDER BY task",
         [variant], read_only=True)
+    served = _resources(args)["warehouse"].query(
+        "SELECT any_value(json_extract_string(server_props, '$.model_path')) AS path, any_value(engine_version) AS build "
+        "FROM runs WHERE variant = ? AND asset = 'pack_results' AND server_props LIKE '%model_path%'", [variant],
+        read_only=True)
+    if served and served[0]["path"]:
+        console.print(escape(f"  served outside the catalog's control: {served[0]['path']} (build {served[0]['build']}, "
+                             "as its /props says)"))
     for r in rows:
         rate = "—" if r["pass_rate"] is None else f"{100 * r['pass_rate']:.1f}%"
         console.print(escape(f"  {variant} {r['task']}: {r['n_passed']}/{r['n_scored']} = {rate}"

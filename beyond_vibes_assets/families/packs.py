@@ -17,12 +17,13 @@ from ..catalog.packs import Pack
 from ..engine.contention import CpuMeter, foreign_load_note
 from ..engine.manifest import run_manifest
 from ..history import load_at_start, max_foreign_cpu_share, new_measurement, pack_history_row
+from ..judging.pack_items import PackItemJudge
 from ..resolve import Endpoint, MeasuredSpeed, ResolvedVariant, measured_speed, resolve_variant
 from ..runner.family import Hooks, Prepared, Recorded, ServedFamily
 from ..runner.pack_runner import RunStats, plan, run_pack, score_records
 from ..runner.response_store import ResponseStore
 from ..runner.target import CANONICAL_SAMPLING, sampling_with
-from ..scoring import sandboxed
+from ..scoring import judged, sandboxed
 from ..scoring.outcomes import contended, rate_fields
 
 
@@ -74,6 +75,19 @@ class PackFamily(ServedFamily):
         return Prepared(variant, packs, sum(pending(packs, resolved, self.llm_clients, self.scope).values()),
                         _Plan(resolved))
 
+    def execute(self, batch: list[Prepared], hooks: Hooks):
+        """As every served family, with a judge lent to the packs' llm_judge items (served on its first cache miss,
+        stopped when the batch is done)."""
+        if not any(i.verifier == "llm_judge" for p in batch for pack in p.definitions.values() for i in pack.items):
+            yield from super().execute(batch, hooks)
+            return
+        judge = PackItemJudge(self.catalog, self.llama_server, self.object_store, hooks.log)
+        try:
+            with judged.lend(judge):
+                yield from super().execute(batch, hooks)
+        finally:
+            judge.close()
+
     def run_variant(self, prepared: Prepared, endpoint: Endpoint, hooks: Hooks):
         resolved = prepared.state.resolved
         for name, pack in prepared.definitions.items():
@@ -106,7 +120,11 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
     foreign = meter.foreign_share() if stats.sent else _previous_foreign_share(warehouse, resolved.key, pack.name)
     foreign_note = foreign_load_note(foreign) if stats.sent and foreign and foreign > max_foreign_cpu_share() else None
     executed = sandboxed.stats()["executed"]
+    judge = judged.lent()
+    judge_before = judge.counts() if judge else (0, 0)
     rows = score_records(pack, target, store, scope.sampling)
+    if judge:
+        stats.judge_sent, stats.judge_cached = (a - b for a, b in zip(judge.counts(), judge_before))
     if foreign is not None and foreign > max_foreign_cpu_share():  # timeouts while something else took the machine
         for row in rows:
             row["failure_mode"] = contended(row["failure_mode"], True)
@@ -156,5 +174,6 @@ def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], can
         "passed": counts["n_passed"], "items": len(pack.items), "failed_calls": counts["n_failed_calls"],
         "model_failures": counts["n_model_failed"], "failure_modes": dict(stats.failures),
         "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2), "executions": stats.executions,
+        "judge_calls_sent": stats.judge_sent, "judge_calls_cached": stats.judge_cached,
         "canonical": canonical, "pack_fingerprint": pack.fingerprint,
     }

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..catalog.labels import Label, with_criteria
 from ..catalog.models_config import EVIDENCE_CHARS
 from ..catalog.rubrics import Rubric
 from ..scoring.agreement import agreement
-from .labels import Label, with_criteria
 from .program import criterion_text, judge_context, judge_once, new_program
 from .view import judge_view
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..catalog.labels import Label, load_labels
 from ..catalog.rubrics import Rubric
 from ..engine.manifest import harness_commit
 from ..runner import progress as progress_hooks
@@ -18,7 +19,7 @@ from ..runner.family import Hooks
 from . import store as program_store
 from .calibration import compile_program, examples, measure
 from .judge_models import ResolvedJudge, resolve_judges
-from .labels import Label, load_labels, refuse_evidence_mismatch
+from .labels import refuse_evidence_mismatch
 from .program import new_program, program_bytes
 
 # Below this many held-out labels a kappa decides little (7 labels at kappa 0.64 span 0.00-0.86): not trusted.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..catalog.labels import Label, append_label, load_labels
 from ..catalog.rubrics import Rubric
-from .labels import Label, append_label, load_labels
 from .view import sample_from_record
 
 

@@ -54,7 +54,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
     return {
         "leaderboard": leaderboard, "matrix": q("pack_matrix"), "weights": weights, "failures": q("failure_modes"),
         "difficulty": q("pass_by_difficulty"), "latency": q("latency_overall"), "history": history,
-        "lmeval": q("lmeval_scores"),
+        "lmeval": q("lmeval_scores"), "judged_packs": {r["task"]: r for r in q("judged_packs")},
         "flagged": flagged, "slowed": slowed, "bounded": bounded, "labels": labels, "items": items,
         "by_archetype": by_archetype,
         "paired": paired_results(pairs, items),

@@ -183,6 +183,19 @@ def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) 
     return lines + [""]
 
 
+def judged_notes(judged: dict[str, dict[str, Any]]) -> list[str]:
+    """Below the per-pack table: which packs a model judged (⚖) and whether that judge earned trust (⚠ if not)."""
+    if not judged:
+        return []
+    lines = ["", "⚖ = scored by an LLM judge (`verifier: llm_judge`); ⚠ = that judge's agreement with people was not "
+             "measured on the pack's labels, or fell short: read those rates as the judge's opinion, not as quality."]
+    for task, r in sorted(judged.items()):
+        failed = f", {r['n_judge_failed']} judge failure(s) left out" if r.get("n_judge_failed") else ""
+        trust = "trusted" if r["trusted"] else "**not trusted**"
+        lines.append(f"- `{task}`: judge {r['judge']}, {trust} ({r.get('trust_reason') or 'no reason recorded'}){failed}")
+    return lines
+
+
 def render(data: dict[str, Any]) -> str:
     """The Markdown report from the gathered rows (report/data.py): terminals, PR comments, and the HTML body."""
     leaderboard, matrix, labels = data["leaderboard"], data["matrix"], data.get("labels", {})
@@ -208,7 +221,8 @@ def render(data: dict[str, Any]) -> str:
     # three tables that each fit a page: the ranking, the per-pack cells, the speed and resources
     header = ["#", "variant", "pass rate", "95% CI", "answered rate", "passed", "model failures", "failed calls",
               "coverage", "frontier", "trust"]
-    packs_header = ["variant", *tasks]
+    judged = data.get("judged_packs", {})
+    packs_header = ["variant", *(f"{t} ⚖{'' if judged[t]['trusted'] else ' ⚠'}" if t in judged else t for t in tasks)]
     speed_header = ["variant", "TTFT s (median)", "decode tok/s client", "decode tok/s server", "probe prefill tok/s",
                     "probe gen tok/s (server / client)", "llama-bench pp/tg", "perplexity", "peak RSS MB"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -243,7 +257,8 @@ def render(data: dict[str, Any]) -> str:
         speed_lines.append("| " + " | ".join([
             name, _f(r["median_ttft_s"], 3), _f(r["median_decode_tps"]), _f(r["median_server_predicted_tps"]),
             _f(r.get("probe_prompt_tps")), probe_gen, bench, _f(r.get("perplexity"), 2), rss]) + " |")
-    lines += ["", "### Per pack (passed / scored)", "", *packs_lines, "", "### Speed and resources", "", *speed_lines]
+    lines += ["", "### Per pack (passed / scored)", "", *packs_lines, *judged_notes(judged), "",
+              "### Speed and resources", "", *speed_lines]
     lines += ["", "★ = on the quality-vs-speed frontier (no other variant is both better and faster). "
               "⚠ = while the answers were generated, other processes used more than the allowed share of the "
               "machine's CPU, so its speed figures (and any timeouts) are not the engine's own. "

@@ -37,6 +37,8 @@ class RunStats:
     failed: int = 0
     seconds: float = 0.0
     executions: int = 0  # sandbox runs while scoring (execution-backed verifiers); stored results are reused
+    judge_sent: int = 0  # judge calls made while scoring (llm_judge items); cached verdicts are reused
+    judge_cached: int = 0
     failures: dict[str, int] = field(default_factory=dict)
 
 
@@ -182,7 +184,8 @@ def score_records(pack: Pack, target: Target, store: ResponseStore, sampling: di
         if rec.get("failure_mode"):
             verdict = V.Verdict(False, 0.0, f"not scored: {rec['failure_mode']}", {})
         else:
-            verdict = V.verify(item.verifier, V.Response(rec.get("answer") or "", rec.get("tool_calls") or []), item.check)
+            verdict = V.verify(item.verifier, V.Response(rec.get("answer") or "", rec.get("tool_calls") or [], item.prompt),
+                               item.check)
         # an execution that timed out, a sandbox that could not start, a verifier bug: failure modes with an owner
         # (scoring/outcomes.py), never a silent wrong answer
         failure = (rec.get("failure_mode") or verdict.detail.get("execution_failure")

@@ -3,7 +3,7 @@
 The model's failures count as wrong answers: its code never ends (`execution_timeout`), it is too slow on a
 machine nothing else loaded (`timeout`), it overflows its context, its reply is malformed. The machine's
 failures are excluded from the rate, retried on the next run and shown: a dead or erroring endpoint, a rate
-limit, a sandbox that could not start, a verifier bug, a timeout while other processes took the machine
+limit, a sandbox that could not start, a verifier bug, a failed judge, a timeout while other processes took the machine
 (`timeout_contended`). The headline is the strict rate, passed over everything the model was asked (machine
 failures aside); the rate over the answers it gave is shown beside it.
 

@@ -17,15 +17,17 @@ from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
 
-PLUGINS = ("verifiers", "execution_verifiers", "pack_scorers")
+PLUGINS = ("verifiers", "execution_verifiers", "pack_scorers", "judged")
 
 
 @dataclass(frozen=True)
 class Response:
-    """What a verifier sees: the scored answer (reasoning already stripped) and any tool calls."""
+    """What a verifier sees: the scored answer (reasoning already stripped), any tool calls and what was asked (a
+    judge needs the question to judge the answer)."""
 
     text: str
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    prompt: str = ""
 
 
 @dataclass(frozen=True)

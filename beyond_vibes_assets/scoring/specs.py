@@ -157,6 +157,15 @@ class PythonScorerSpec(ExecLimits):
     _v = field_validator("file")(_relative)
 
 
+class LlmJudgeSpec(Spec):
+    rubric: str  # a rubric file in the pack folder (the format of judges/*.yaml; archetypes not needed)
+    pass_at: int = Field(default=4, ge=1, le=5)  # passed when every criterion scores at least this
+    judge: str | None = None  # a judge of models.yaml's `judges:` (default: the first)
+    labels: str | None = None  # people's scores on replies (the format of judges/labels/): the judge's trust
+    _v = field_validator("rubric")(_relative)
+    _l = field_validator("labels")(lambda v: v if v is None else _relative(v))
+
+
 class PatchTestsSpec(ExecLimits):
     files: str  # folder with the (buggy) file set
     tests: str  # hidden test file
@@ -200,14 +209,14 @@ class ShellStateSpec(ExecLimits):
 
 # checks that name files in the pack folder: the loader verifies them and passes the folder to the verifier
 PACK_FILE_FIELDS = {"python_tests": ("tests",), "patch_tests": ("files", "tests"), "shell_state": ("setup",),
-                    "python": ("file",)}
+                    "python": ("file",), "llm_judge": ("rubric", "labels")}
 
 SPECS: dict[str, type[Spec]] = {
     "exact": ExactSpec, "numeric": NumericSpec, "regex": RegexSpec, "choice": ChoiceSpec, "mentions": MentionsSpec,
     "json_schema": JsonSchemaSpec, "yaml": YamlSpec, "markdown_table": MarkdownTableSpec, "fields": FieldsSpec,
     "constraints": ConstraintsSpec, "tool_call": ToolCallSpec,
     "python_tests": PythonTestsSpec, "patch_tests": PatchTestsSpec, "shell_state": ShellStateSpec,
-    "python": PythonScorerSpec,
+    "python": PythonScorerSpec, "llm_judge": LlmJudgeSpec,
 }
 
 

@@ -20,7 +20,8 @@ def reply(body):
 
 
 def test_eval_scores_an_endpoint_outside_the_catalog_and_save_adds_it(home, tmp_path, capsys):
-    endpoint = ScriptedEndpoint(reply)
+    # it says what it serves, as a llama-server does on /props: the run manifest records it
+    endpoint = ScriptedEndpoint(reply, props={"model_path": "/models/theirs-Q4_K_M.gguf", "build_info": "b9999-abc"})
     config = tmp_path / "models.yaml"
     config.write_text(api_models(endpoint.url, ["ours"]))
     before = config.read_text()
@@ -33,9 +34,12 @@ def test_eval_scores_an_endpoint_outside_the_catalog_and_save_adds_it(home, tmp_
         assert config.read_text() == before and not list(tmp_path.glob(".models.eval-*"))  # nothing left behind
         out = capsys.readouterr().out
         assert f"{name}~api~openai_compatible math: 4/4 = 100.0%" in out
+        assert "served outside the catalog's control: /models/theirs-Q4_K_M.gguf (build b9999-abc" in out
         assert endpoint.count("theirs") == 4 and endpoint.count("ours") == 0
         rows = WarehouseResource().query("SELECT DISTINCT variant FROM samples")
         assert rows == [{"variant": f"{name}~api~openai_compatible"}]
+        run = WarehouseResource().query("SELECT engine_version, server_props FROM runs")[0]
+        assert run["engine_version"] == "b9999-abc" and "theirs-Q4_K_M.gguf" in run["server_props"]
         assert main([*argv, "--save"]) == 0  # stored answers: nothing sent again
         assert endpoint.count("theirs") == 4
     saved = yaml.safe_load(config.read_text())

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
+from beyond_vibes_assets.catalog.labels import Label, append_label, load_labels
 from beyond_vibes_assets.catalog.rubrics import scan_rubrics
-from beyond_vibes_assets.judging.labels import Label, append_label, load_labels
 from beyond_vibes_assets.judging.view import judge_view, sample_from_record
 from beyond_vibes_assets.settings import REPO_ROOT
 

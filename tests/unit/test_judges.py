@@ -6,12 +6,13 @@ import json
 import pytest
 
 from beyond_vibes_assets.catalog.errors import ConfigError
+from beyond_vibes_assets.catalog.labels import Label, load_labels
 from beyond_vibes_assets.catalog.models_config import EVIDENCE_CHARS
 from beyond_vibes_assets.catalog.rubrics import load_rubric
 from beyond_vibes_assets.judging import calls as call_cache
 from beyond_vibes_assets.judging.calibration import examples, measure
 from beyond_vibes_assets.judging.compiling import trust
-from beyond_vibes_assets.judging.labels import Label, evidence_mismatches, load_labels, refuse_evidence_mismatch
+from beyond_vibes_assets.judging.labels import evidence_mismatches, refuse_evidence_mismatch
 from beyond_vibes_assets.judging.program import VERDICT_SCHEMA, adapter, failure_mode_of, judge_alias
 from beyond_vibes_assets.judging.view import judge_view, shares
 from beyond_vibes_assets.report.judge_trust import render_judges, summarize_scores
