@@ -50,6 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bv-evalurl-") as tmp:
         root = Path(tmp)
         os.environ["BEYOND_VIBES_HOME"] = str(root / "outside")
+        timed_cli(root / "outside", "packs", "run", "--variant", args.variant, "--pack", args.pack)  # its weights
         catalog = CatalogResource()
         store = ObjectStoreResource()
         resolved = resolve_variant(catalog, args.variant, log=lambda _m: None, store=store)

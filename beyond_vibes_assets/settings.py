@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     engine_slots: int | None = Field(None, ge=1, description="local engines this machine runs at once",
                                      json_schema_extra={"shown": "cores // engine threads"})
     sandbox_cgroups: Literal["auto", "off"] = Field("auto", description="off: sandboxes use rlimits only, no cgroup")
+    pack_traces: bool = Field(True, description="0: pack samples are not written as MLflow traces (the test suite "
+                                                "sets 0: every fresh home would pay MLflow's start-up)",
+                              json_schema_extra={"shown": "1"})
     warm_launcher: bool = Field(False, description="1: the seeded Dagster instance forks run workers from a warm pool",
                                 json_schema_extra={"shown": "0"})
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Pack-sample traces cost every fresh home MLflow's start-up (seconds); tests/unit/test_pack_traces.py turns them on.
+os.environ.setdefault("BEYOND_VIBES_PACK_TRACES", "0")
 
 
 @pytest.fixture()

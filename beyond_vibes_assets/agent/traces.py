@@ -24,7 +24,7 @@ def tracking_uri() -> str:
     return settings().mlflow_uri or f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
-def _mlflow():
+def mlflow_module():
     import os
 
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")  # the trace id we store must exist
@@ -38,14 +38,14 @@ def _mlflow():
 
 
 def experiment_id() -> str:
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     experiment = mlflow.get_experiment_by_name(EXPERIMENT)
     return experiment.experiment_id if experiment else mlflow.create_experiment(EXPERIMENT)
 
 
 def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
     """Write the episode as a trace; returns its trace id."""
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     from mlflow.entities import SpanType
     from mlflow.tracing.constant import SpanAttributeKey
 
@@ -100,7 +100,7 @@ def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
 
 def find_traces(filter_string: str | None = None) -> Any:
     """Traces of the sims experiment, e.g. filter_string="tags.variant = 'x'"."""
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     return mlflow.search_traces(locations=[experiment_id()], filter_string=filter_string, return_type="list")
 
 
@@ -111,7 +111,7 @@ def publish_dataset(rows: list[dict[str, Any]]) -> int:
     """Canonical episodes as an MLflow evaluation dataset (inputs: variant, sim, prompt, episode; expectations:
     the deterministic outcome), for judges and `mlflow.genai.evaluate`. Records merge by their inputs, so
     re-publishing adds only new episodes. Returns the number of records sent."""
-    _mlflow()
+    mlflow_module()
     from mlflow.genai import datasets
 
     try:
@@ -133,7 +133,7 @@ def log_judge_assessments(rows: list[dict[str, Any]]) -> int:
     judge), so the MLflow UI shows them beside the steps. A trace that already holds the assessment for the same
     program hash is left alone; a failed call is logged as an assessment error, never as a value. Returns the
     number written."""
-    mlflow = _mlflow()
+    mlflow = mlflow_module()
     from mlflow.entities import AssessmentError, AssessmentSource, AssessmentSourceType
 
     written = 0
@@ -166,5 +166,5 @@ def log_judge_assessments(rows: list[dict[str, Any]]) -> int:
 
 def judge_assessments(trace_id: str) -> list[Any]:
     """The LLM-judge assessments on one trace (tests and `inspect`)."""
-    trace = _mlflow().get_trace(trace_id)
+    trace = mlflow_module().get_trace(trace_id)
     return [a for a in (trace.info.assessments if trace else []) or [] if a.source.source_type == "LLM_JUDGE"]

@@ -553,32 +553,61 @@ def cmd_export_lmeval(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_sims(sims: dict, full: bool) -> list[str]:
+    """The sims a demo runs: every one with --full, else the first of each archetype (every rubric still judges)."""
+    if full:
+        return sorted(sims)
+    first: dict[str, str] = {}
+    for name in sorted(sims):
+        first.setdefault(sims[name].task.archetype, name)
+    return sorted(first.values())
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The default graph in stages, a report after each: packs on every variant (the quant and engine comparison),
+    then agent episodes on the first variant and their judges, then lm-eval. The first report exists as soon as the
+    packs are scored; each later stage refreshes it. `--full` runs every sim (and MLflow's judge comparison)."""
     from ..settings import home
 
     if cmd_validate(args):
         return 1
     started = time.perf_counter()
+    report = home() / "reports" / "report.html"
+
+    def elapsed() -> str:
+        return f"{time.perf_counter() - started:.0f}s"
+
+    def render(stage: str) -> bool:
+        done = materialize(["curated_dataset", "report"], instance=instance, resources=_resources(args))
+        console.print(f"[bold]report[/bold] after {stage}: {report} ({elapsed()} since the start)")
+        return done
+
     instance = _instance()
     _sync(instance, args)
     cat = _catalog(args)
+    variants = cat.variant_keys()
     # every pack on every variant: the headline (mean of per-pack rates) compares variants on the same packs
-    ok = run_matrix(args, instance, "packs", cat.variant_keys(), cat.pack_names(), force=args.force)
-    if cat.all_sims() and cat.variant_keys():  # the agentic half on the first variant; the full matrix is a backfill
-        console.print(f"[bold]sims[/bold] on {escape(cat.variant_keys()[0])}")
-        ok &= run_matrix(args, instance, "sims", cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
-        console.print("[bold]judges[/bold]: compile the rubric programs, score those episodes")
-        ok &= run_judges(args, instance, cat.variant_keys()[:1], sorted(cat.all_sims()), force=args.force)
+    console.print(f"[bold]packs[/bold] on {len(variants)} variant(s) ({elapsed()})")
+    ok = run_matrix(args, instance, "packs", variants, cat.pack_names(), force=args.force)
+    ok &= render("packs")
+    sims = demo_sims(cat.all_sims(), args.full)
+    if sims and variants:  # the agentic half on the first variant; the full matrix is a backfill
+        console.print(f"[bold]sims[/bold] {', '.join(sims)} on {escape(variants[0])} ({elapsed()})")
+        ok &= run_matrix(args, instance, "sims", variants[:1], sims, force=args.force)
+        console.print(f"[bold]judges[/bold]: compile the rubric programs, score those episodes ({elapsed()})")
+        ok &= run_judges(args, instance, variants[:1], sims, force=args.force,
+                         config=None if args.full else {"mlflow_judge": False})
+        ok &= render("sims and judges")
     lm_tasks = [t.name for t in cat.catalog().lm_eval.tasks]
     if lm_tasks:  # standard benchmarks through lm-evaluation-harness, on every variant
-        console.print(f"[bold]lm-eval[/bold] {', '.join(lm_tasks)}")
-        ok &= run_matrix(args, instance, "lmeval", cat.variant_keys(), lm_tasks, force=args.force)
-    ok &= materialize(["curated_dataset", "report"], instance=instance, resources=_resources(args))
-    report = home() / "reports" / "report.md"
-    if report.exists():
-        print(report.read_text())  # plain: the Markdown must not be wrapped or read as markup
+        console.print(f"[bold]lm-eval[/bold] {', '.join(lm_tasks)} ({elapsed()})")
+        ok &= run_matrix(args, instance, "lmeval", variants, lm_tasks, force=args.force)
+        ok &= render("lm-eval")
+    markdown = home() / "reports" / "report.md"
+    if markdown.exists():
+        print(markdown.read_text())  # plain: the Markdown must not be wrapped or read as markup
     console.print(f"\nreport: {report}\nwarehouse: {home() / 'warehouse' / 'beyond_vibes.duckdb'}"
-                  f"\nwall time {time.perf_counter() - started:.0f}s; {'all green' if ok else 'SOME STEPS FAILED'}")
+                  f"\nwall time {elapsed()}; {'all green' if ok else 'SOME STEPS FAILED'}")
     return 0 if ok else 1
 
 
@@ -764,8 +793,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(sub, "variants", cmd_variants, "print every variant key, one per line", "catalog")
     p.add_argument("--json", action="store_true", help="print [{key, model, quant, engine}] instead of keys")
     add(sub, "sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones", "catalog")
-    add(sub, "demo", cmd_demo, "sync and materialize the whole default graph (missing or stale parts), then print the "
-                               "report", "catalog", "force")
+    p = add(sub, "demo", cmd_demo, "sync and materialize the default graph (missing or stale parts) in stages, "
+                                   "rendering the report after each", "catalog", "force")
+    p.add_argument("--full", action="store_true", help="every sim (default: the first of each archetype) and MLflow's "
+                                                       "judge comparison")
     p = add(sub, "download", cmd_download, "prepare weights for local variants (API models are skipped)", "catalog",
             "some_variants")
     p.add_argument("--dry-run", action="store_true", help="show what would be fetched or derived")

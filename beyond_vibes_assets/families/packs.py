@@ -25,6 +25,8 @@ from ..runner.response_store import ResponseStore
 from ..runner.target import CANONICAL_SAMPLING, sampling_with
 from ..scoring import judged, sandboxed
 from ..scoring.outcomes import contended, rate_fields
+from ..settings import settings
+from .pack_traces import log_pack_samples
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,19 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
         ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
         ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
          [manifest])], appends=[("score_history", history)])
+    stats.traces = _trace(rows)
     return stats, rows
+
+
+def _trace(rows: list[dict[str, Any]]) -> str:
+    """Each sample as an MLflow trace, after scoring (never on the request path); a failure only says so."""
+    if not settings().pack_traces:
+        return "off (BEYOND_VIBES_PACK_TRACES=0)"
+    try:
+        done = log_pack_samples(rows)
+    except Exception as exc:  # noqa: BLE001 - the scores are stored; traces are written again next run
+        return f"not written: {type(exc).__name__}: {str(exc)[:200]}"
+    return f"{done['written']} written, {done['updated']} updated"
 
 
 def _previous_foreign_share(warehouse: Any, variant: str, task: str) -> float | None:
@@ -174,6 +188,6 @@ def result_metadata(pack: Pack, stats: RunStats, rows: list[dict[str, Any]], can
         "passed": counts["n_passed"], "items": len(pack.items), "failed_calls": counts["n_failed_calls"],
         "model_failures": counts["n_model_failed"], "failure_modes": dict(stats.failures),
         "sent": stats.sent, "cached": stats.cached, "seconds": round(stats.seconds, 2), "executions": stats.executions,
-        "judge_calls_sent": stats.judge_sent, "judge_calls_cached": stats.judge_cached,
+        "judge_calls_sent": stats.judge_sent, "judge_calls_cached": stats.judge_cached, "traces": stats.traces,
         "canonical": canonical, "pack_fingerprint": pack.fingerprint,
     }

@@ -39,6 +39,7 @@ class RunStats:
     executions: int = 0  # sandbox runs while scoring (execution-backed verifiers); stored results are reused
     judge_sent: int = 0  # judge calls made while scoring (llm_judge items); cached verdicts are reused
     judge_cached: int = 0
+    traces: str = ""  # what the pack-sample traces did ("12 written", or why they were not)
     failures: dict[str, int] = field(default_factory=dict)
 
 

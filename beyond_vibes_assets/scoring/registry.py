@@ -46,6 +46,7 @@ _VERIFIERS: dict[str, Verifier] = {}
 _USES: dict[str, tuple[ModuleType, ...]] = {}
 _HELPERS: list[Callable[..., Any]] = []
 _COMMON: list[ModuleType] = []
+_LOADED: list[bool] = []
 
 
 def verifier(name: str) -> Callable[[Verifier], Verifier]:
@@ -70,9 +71,10 @@ def register_helpers(*helpers: Callable[..., Any], common: tuple[ModuleType, ...
 
 def verifiers() -> dict[str, Verifier]:
     """Every registered verifier by name (the plugin modules are loaded on first use)."""
-    if not _VERIFIERS:
+    if not _LOADED:  # every plugin, even when one of them was imported directly before
         for plugin in PLUGINS:
             importlib.import_module(f"{__package__}.{plugin}")
+        _LOADED.append(True)
     return _VERIFIERS
 
 
