@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from beyond_vibes_assets.catalog.resource import CatalogResource  # noqa: E402
-from beyond_vibes_assets.resolve import resolve_variant  # noqa: E402
+from beyond_vibes_assets.resolve import local_copy, resolve_variant, template_args  # noqa: E402
 from resources.llama_server import LlamaServerResource  # noqa: E402
 from resources.object_store import ObjectStoreResource  # noqa: E402
 
@@ -54,7 +54,10 @@ def main() -> None:
         catalog = CatalogResource()
         store = ObjectStoreResource()
         resolved = resolve_variant(catalog, args.variant, log=lambda _m: None, store=store)
-        with resolved.serve(LlamaServerResource(), store, "outside", lambda _m: None) as running:
+        # started as anyone would start a server of their own: not through the catalog, so not under its engine lock
+        args_ = resolved.variant.engine.server_args() + template_args(resolved.variant, resolved.config_file.parent)
+        with LlamaServerResource().serve(resolved.build.tools["llama-server"], str(local_copy(store, resolved.weights)), args_,
+                                          root / "outside.log", alias=args.variant) as running:
             url = f"{running.base_url}/v1"
             print(f"outside server: {url} ({args.variant}, {running.props.get('build_info')})")
             catalog_s, eval_s = [], []

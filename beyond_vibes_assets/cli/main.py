@@ -563,10 +563,28 @@ def demo_sims(sims: dict, full: bool) -> list[str]:
     return sorted(first.values())
 
 
+def demo_variants(keys: list[str], full: bool) -> list[list[str]]:
+    """The variants a demo scores, in stages (a report after each): the first variant alone (the first report, in
+    minutes), then an engine comparison (the same file on another engine config) and a quant comparison (the same
+    engine, the catalog's last quant of that model). --full: then every other variant."""
+    if not keys:
+        return []
+    first = keys[0]
+    model, quant, engine = first.split("~")
+    engine_twin = next((k for k in keys if k.split("~")[:2] == [model, quant] and k != first), None)
+    quant_twin = next((k for k in reversed(keys) if k.split("~")[0] == model and k.split("~")[2] == engine
+                       and k != first), None)
+    stages = [[first], [k for k in (engine_twin, quant_twin) if k]]
+    if full:
+        stages.append([k for k in keys if k not in {first, engine_twin, quant_twin}])
+    return [s for s in stages if s]
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The default graph in stages, a report after each: packs on every variant (the quant and engine comparison),
-    then agent episodes on the first variant and their judges, then lm-eval. The first report exists as soon as the
-    packs are scored; each later stage refreshes it. `--full` runs every sim (and MLflow's judge comparison)."""
+    """The default graph in stages, a report after each: packs on the first variant, then on its engine and quant
+    twins (the comparisons), then agent episodes on the first variant and their judges, then lm-eval on those
+    variants. The first report exists minutes in; each stage refreshes it. `--full` runs every variant and sim (and
+    MLflow's judge comparison): today's whole matrix."""
     from ..settings import home
 
     if cmd_validate(args):
@@ -585,11 +603,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     instance = _instance()
     _sync(instance, args)
     cat = _catalog(args)
-    variants = cat.variant_keys()
-    # every pack on every variant: the headline (mean of per-pack rates) compares variants on the same packs
-    console.print(f"[bold]packs[/bold] on {len(variants)} variant(s) ({elapsed()})")
-    ok = run_matrix(args, instance, "packs", variants, cat.pack_names(), force=args.force)
-    ok &= render("packs")
+    stages = demo_variants(cat.variant_keys(), args.full)
+    variants = [v for stage in stages for v in stage]
+    ok = True
+    # every pack on each variant (the headline, a mean of per-pack rates, compares variants on the same packs)
+    scored = 0
+    for stage in stages:
+        console.print(f"[bold]packs[/bold] on {', '.join(escape(v) for v in stage)} ({elapsed()})")
+        ok &= run_matrix(args, instance, "packs", stage, cat.pack_names(), force=args.force)
+        scored += len(stage)
+        ok &= render(f"packs on {scored} variant(s)")
     sims = demo_sims(cat.all_sims(), args.full)
     if sims and variants:  # the agentic half on the first variant; the full matrix is a backfill
         console.print(f"[bold]sims[/bold] {', '.join(sims)} on {escape(variants[0])} ({elapsed()})")
@@ -795,7 +818,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(sub, "sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones", "catalog")
     p = add(sub, "demo", cmd_demo, "sync and materialize the default graph (missing or stale parts) in stages, "
                                    "rendering the report after each", "catalog", "force")
-    p.add_argument("--full", action="store_true", help="every sim (default: the first of each archetype) and MLflow's "
+    p.add_argument("--full", action="store_true", help="every variant and sim (default: the first variant, its engine "
+                                                       "and quant twins; the first sim of each archetype) and MLflow's "
                                                        "judge comparison")
     p = add(sub, "download", cmd_download, "prepare weights for local variants (API models are skipped)", "catalog",
             "some_variants")
