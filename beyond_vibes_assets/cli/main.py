@@ -143,7 +143,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = cat.problems()
     if not problems:
         problems = _lmeval_problems(cat.catalog()) + _label_problems(cat)
-    if args.json:
+    if getattr(args, "json", False):  # `demo` validates first and has no --json
         import dataclasses
         import json
 
@@ -565,8 +565,9 @@ def demo_sims(sims: dict, full: bool) -> list[str]:
 
 def demo_variants(keys: list[str], full: bool) -> list[list[str]]:
     """The variants a demo scores, in stages (a report after each): the first variant alone (the first report, in
-    minutes), then an engine comparison (the same file on another engine config) and a quant comparison (the same
-    engine, the catalog's last quant of that model). --full: then every other variant."""
+    minutes), then an engine comparison (the same file on another engine config), a quant comparison (the same
+    engine, the catalog's last quant of that model) and the first variant of every other model. --full: then every
+    other variant."""
     if not keys:
         return []
     first = keys[0]
@@ -574,9 +575,12 @@ def demo_variants(keys: list[str], full: bool) -> list[list[str]]:
     engine_twin = next((k for k in keys if k.split("~")[:2] == [model, quant] and k != first), None)
     quant_twin = next((k for k in reversed(keys) if k.split("~")[0] == model and k.split("~")[2] == engine
                        and k != first), None)
-    stages = [[first], [k for k in (engine_twin, quant_twin) if k]]
+    other_models = [next(k for k in keys if k.split("~")[0] == m) for m in dict.fromkeys(k.split("~")[0] for k in keys)
+                    if m != model]
+    second = [k for k in (engine_twin, quant_twin, *other_models) if k]
+    stages = [[first], second]
     if full:
-        stages.append([k for k in keys if k not in {first, engine_twin, quant_twin}])
+        stages.append([k for k in keys if k != first and k not in second])
     return [s for s in stages if s]
 
 

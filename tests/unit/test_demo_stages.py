@@ -5,11 +5,12 @@ from types import SimpleNamespace
 
 from beyond_vibes_assets.cli.main import demo_sims, demo_variants
 
-KEYS = ["m~Q4_1~cpu", "m~Q8_0~cpu", "m~Q4_K_M~cpu", "m~Q2_K~cpu", "m~Q4_1~cpu-q8kv", "api~api~openai"]
+KEYS = ["m~Q4_1~cpu", "m~Q8_0~cpu", "m~Q4_K_M~cpu", "m~Q2_K~cpu", "m~Q4_1~cpu-q8kv", "api~api~openai", "api2~api~x"]
 
 
-def test_the_default_demo_scores_the_first_variant_then_its_engine_and_quant_twins():
-    assert demo_variants(KEYS, full=False) == [["m~Q4_1~cpu"], ["m~Q4_1~cpu-q8kv", "m~Q2_K~cpu"]]
+def test_the_default_demo_scores_the_first_variant_then_its_engine_and_quant_twins_and_other_models():
+    assert demo_variants(KEYS, full=False) == [["m~Q4_1~cpu"], ["m~Q4_1~cpu-q8kv", "m~Q2_K~cpu", "api~api~openai",
+                                                                "api2~api~x"]]
     full = demo_variants(KEYS, full=True)
     assert full[:2] == demo_variants(KEYS, full=False) and sorted(v for s in full for v in s) == sorted(KEYS)
     assert demo_variants(["m~Q4_1~cpu"], full=False) == [["m~Q4_1~cpu"]] and demo_variants([], full=True) == []
@@ -20,3 +21,34 @@ def test_the_default_demo_runs_the_first_sim_of_each_archetype():
             for name in ("feature-b", "feature-a", "planning-x", "research-y", "maintenance-z", "maintenance-a")}
     assert demo_sims(sims, full=False) == ["feature-a", "maintenance-a", "planning-x", "research-y"]
     assert demo_sims(sims, full=True) == sorted(sims)
+
+
+def test_the_demo_command_runs_its_stages_and_renders_a_report_after_each(home, tmp_path, monkeypatch, capsys):
+    """The README's first command, end to end in memory: API variants on a scripted endpoint (no model runs in the
+    unit tier; the real engine is the e2e tier's), no sims or judges configured. It validated with `validate`'s
+    code and once crashed there (`args.json` missing): the whole command is run here so that cannot recur."""
+    import re
+
+    from beyond_vibes_assets.cli.main import main
+    from tests.conftest import make_pack
+    from tests.scripted import ScriptedEndpoint, api_models, last_user
+
+    def reply(body):
+        a, b = map(int, re.search(r"(\d+) \+ (\d+)", last_user(body)).groups())
+        return str(a + b) if body.get("model") == "good" else "0"
+
+    endpoint = ScriptedEndpoint(reply)
+    config = tmp_path / "models.yaml"
+    config.write_text(api_models(endpoint.url, ["good", "bad"]))
+    make_pack(tmp_path / "packs", "math", [{"id": f"a{i}", "prompt": f"What is {i} + 1?", "check": {"answer": i + 1}}
+                                           for i in range(3)], verifier="numeric")
+    (tmp_path / "sims").mkdir()
+    (tmp_path / "judges").mkdir()
+    monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tmp_path / "sims"))
+    monkeypatch.setenv("BEYOND_VIBES_JUDGES", str(tmp_path / "judges"))
+    with endpoint.running():
+        assert main(["demo", "--config", str(config), "--packs", str(tmp_path / "packs")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("report after packs on") == 2 and "wall time" in out  # the first model, then the other
+    assert (home / "reports" / "report.html").exists() and endpoint.count() == 6
+    assert "| `good~api~openai_compatible` |" in (home / "reports" / "report.md").read_text()
