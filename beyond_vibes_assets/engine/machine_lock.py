@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,9 +40,31 @@ def holder(slot: int) -> dict | None:
         return None
 
 
+_LOCAL = threading.local()  # the slots this thread holds, innermost last (`held`)
+
+
+def _held() -> list[int]:
+    if not hasattr(_LOCAL, "held"):
+        _LOCAL.held = []
+    return _LOCAL.held
+
+
 @contextlib.contextmanager
 def engine_lock(what: str, threads: int | None, log: Callable[[str], None] = print) -> Iterator[int]:
-    """Hold one of the machine's engine slots for the block (waiting, and saying for whom, while all are taken)."""
+    """Hold one of the machine's engine slots for the block (waiting, and saying for whom, while all are taken).
+
+    Nested in one thread (a pack's llm_judge items served their judge while the pack's variant still serves), the
+    inner engine shares the outer one's slot instead of waiting on it forever: the judge scores what the variant
+    already generated, so the two never compute at once."""
+    held = _held()
+    if held:
+        log(f"{what} shares this process's engine slot {held[-1]} (it runs only between the other's requests)")
+        held.append(held[-1])
+        try:
+            yield held[-1]
+        finally:
+            held.pop()
+        return
     LOCK_DIR.mkdir(mode=0o777, parents=True, exist_ok=True)
     slots = slots_for(threads)
     waited, said = 0.0, -SAY_EVERY_S
@@ -59,7 +82,11 @@ def engine_lock(what: str, threads: int | None, log: Callable[[str], None] = pri
                 os.pwrite(fd, json.dumps({"pid": os.getpid(), "serves": what, "since": time.time()}).encode(), 0)
                 if waited:
                     log(f"engine slot {slot} free after {waited:.0f}s; serving {what}")
-                yield slot
+                _held().append(slot)
+                try:
+                    yield slot
+                finally:
+                    _held().pop()
             finally:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)

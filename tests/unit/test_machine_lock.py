@@ -35,3 +35,26 @@ def test_slots_follow_the_cores_and_the_override(monkeypatch):
     assert machine_lock.slots_for(2) == 4 and machine_lock.slots_for(None) == 1 and machine_lock.slots_for(16) == 1
     monkeypatch.setenv("BEYOND_VIBES_ENGINE_SLOTS", "3")
     assert machine_lock.slots_for(2) == 3
+
+
+def test_a_nested_engine_in_one_thread_shares_the_slot_instead_of_waiting_on_itself(tmp_path, monkeypatch):
+    """A pack's llm_judge items serve their local judge while the pack's variant still holds the slot: waiting
+    would deadlock on our own flock. The inner engine shares the slot; another thread still waits."""
+    import threading
+
+    monkeypatch.setattr(machine_lock, "LOCK_DIR", tmp_path / "slots")
+    monkeypatch.setenv("BEYOND_VIBES_ENGINE_SLOTS", "1")
+    said, other = [], []
+    with machine_lock.engine_lock("variant (pack_results)", 2, said.append) as outer:
+        with machine_lock.engine_lock("judge-j (pack items)", 2, said.append) as inner:
+            assert inner == outer == 0 and any("shares this process's engine slot 0" in s for s in said)
+        thread = threading.Thread(target=lambda: other.append(machine_lock.holder(0)))
+        thread.start()
+        thread.join()
+        waiter = threading.Thread(target=lambda: machine_lock.engine_lock("elsewhere", 2, other.append).__enter__())
+        waiter.daemon = True
+        waiter.start()
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive()  # another thread is not let in
+    waiter.join(timeout=5)
+    assert not waiter.is_alive() and other[0]["serves"] == "variant (pack_results)"
