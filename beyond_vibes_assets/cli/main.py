@@ -585,10 +585,10 @@ def demo_variants(keys: list[str], full: bool) -> list[list[str]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The default graph in stages, a report after each: packs on the first variant, then on its engine and quant
-    twins (the comparisons), then agent episodes on the first variant and their judges, then lm-eval on those
-    variants. The first report exists minutes in; each stage refreshes it. `--full` runs every variant and sim (and
-    MLflow's judge comparison): today's whole matrix."""
+    """The default graph in stages, the report refreshed after each: packs on the first variant (the first report,
+    minutes in), then on its engine and quant twins, agent episodes on the first variant and lm-eval (the second),
+    then the judges of those episodes (the last: measuring their agreement with people is the slow part). `--full`
+    runs every variant and sim (and MLflow's judge comparison): today's whole matrix."""
     from ..settings import home
 
     if cmd_validate(args):
@@ -610,26 +610,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     stages = demo_variants(cat.variant_keys(), args.full)
     variants = [v for stage in stages for v in stage]
     ok = True
-    # every pack on each variant (the headline, a mean of per-pack rates, compares variants on the same packs)
-    scored = 0
-    for stage in stages:
+    # every pack on each variant (the headline, a mean of per-pack rates, compares variants on the same packs);
+    # then the quick stages (sims, lm-eval) before the next report, the judges (the slow one: their agreement with
+    # people is measured on every held-out label) last
+    sims = demo_sims(cat.all_sims(), args.full)
+    lm_tasks = [t.name for t in cat.catalog().lm_eval.tasks]
+    for i, stage in enumerate(stages):
         console.print(f"[bold]packs[/bold] on {', '.join(escape(v) for v in stage)} ({elapsed()})")
         ok &= run_matrix(args, instance, "packs", stage, cat.pack_names(), force=args.force)
-        scored += len(stage)
-        ok &= render(f"packs on {scored} variant(s)")
-    sims = demo_sims(cat.all_sims(), args.full)
+        if i == 0 or i < len(stages) - 1:
+            ok &= render(f"packs on {len([v for s in stages[:i + 1] for v in s])} variant(s)")
     if sims and variants:  # the agentic half on the first variant; the full matrix is a backfill
         console.print(f"[bold]sims[/bold] {', '.join(sims)} on {escape(variants[0])} ({elapsed()})")
         ok &= run_matrix(args, instance, "sims", variants[:1], sims, force=args.force)
+    if lm_tasks:  # standard benchmarks through lm-evaluation-harness, on the demo's variants
+        console.print(f"[bold]lm-eval[/bold] {', '.join(lm_tasks)} ({elapsed()})")
+        ok &= run_matrix(args, instance, "lmeval", variants, lm_tasks, force=args.force)
+    if len(stages) > 1 or sims or lm_tasks:
+        ok &= render("every variant's packs, sims and lm-eval")
+    if sims and variants:
         console.print(f"[bold]judges[/bold]: compile the rubric programs, score those episodes ({elapsed()})")
         ok &= run_judges(args, instance, variants[:1], sims, force=args.force,
                          config=None if args.full else {"mlflow_judge": False})
-        ok &= render("sims and judges")
-    lm_tasks = [t.name for t in cat.catalog().lm_eval.tasks]
-    if lm_tasks:  # standard benchmarks through lm-evaluation-harness, on every variant
-        console.print(f"[bold]lm-eval[/bold] {', '.join(lm_tasks)} ({elapsed()})")
-        ok &= run_matrix(args, instance, "lmeval", variants, lm_tasks, force=args.force)
-        ok &= render("lm-eval")
+        ok &= render("the judges")
     markdown = home() / "reports" / "report.md"
     if markdown.exists():
         print(markdown.read_text())  # plain: the Markdown must not be wrapped or read as markup

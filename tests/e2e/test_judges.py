@@ -12,7 +12,7 @@ from beyond_vibes_assets.cli.main import materialize, materialize_many
 from beyond_vibes_assets.cli.staleness import stale_status
 from beyond_vibes_assets.definitions import default_resources
 from resources.warehouse import WarehouseResource
-from tests.conftest import latest_metadata
+from tests.conftest import LIGHT_PROBE, latest_metadata
 from tests.e2e.test_sim_episodes import VARIANT, ready
 
 pytestmark = pytest.mark.e2e
@@ -133,3 +133,32 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
     report = (env.home / "reports" / "report.md").read_text()
     assert "## Judges" in report and "**no** (only 4 held-out label(s) (need 20))" in report
     assert "grounding / correct ⚠" in report
+
+
+def test_a_pack_s_llm_judge_items_are_judged_by_the_real_judge_while_their_variant_serves(smol_env, tmp_path):
+    """pack_results on `verifier: llm_judge` items with the real SmolLM2 judge: the judge's own one-slot server
+    starts while the variant's still serves (sharing its engine slot: waiting would deadlock on our own lock), every
+    reply gets a score or a judge_failure (never both), the verdicts say ⚠ untrusted (no labels), and a second
+    materialization asks neither the model nor the judge anything."""
+    items = [{"id": f"s{i}", "prompt": f"Say in one sentence what colour the sky is on a clear day ({i}).",
+              "check": {"rubric": "answer.yaml", "pass_at": 3}, "max_tokens": 40} for i in range(2)]
+    env = smol_env(packs={"sky": (items, {"verifier": "llm_judge"})})
+    (env.packs / "sky" / "answer.yaml").write_text(yaml.safe_dump({"name": "answer", "criteria": [{
+        "name": "correct", "question": "Does the reply say the sky is blue?", "sees": ["task", "final_answer"],
+        "anchors": {1: "no answer", 2: "wrong colour", 3: "vague", 4: "blue, with noise", 5: "blue, clearly"}}]}))
+    env.config.write_text(JUDGE + env.config.read_text())
+    inst = env.instance
+    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
+    assert materialize(["pack_definition"], "sky", instance=inst)
+    key = dg.MultiPartitionKey({"variant": VARIANT, "task": "sky"})
+    assert materialize(["pack_results"], key, instance=inst)
+    rows = WarehouseResource().query("SELECT score, failure_mode, verdict_detail FROM samples ORDER BY sample_id")
+    assert len(rows) == 2 and all((r["score"] is None) != (r["failure_mode"] is None) for r in rows)
+    assert all(r["failure_mode"] in (None, "judge_failure") for r in rows)
+    assert all(json.loads(r["verdict_detail"]).get("trusted") is False for r in rows if r["failure_mode"] is None)
+    first = latest_metadata(inst, "pack_results", key)
+    assert first["sent"].value == 2 and first["judge_calls_sent"].value == 2 and _server_starts(env.home) == 1
+    assert materialize(["pack_results"], key, instance=inst)
+    again = latest_metadata(inst, "pack_results", key)
+    assert again["sent"].value == 0 and again["judge_calls_sent"].value == 0 and again["judge_calls_cached"].value == 2
+    assert _server_starts(env.home) == 1  # every verdict cached: no judge server started
