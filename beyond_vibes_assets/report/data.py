@@ -12,7 +12,7 @@ from ..engine.manifest import harness_commit
 from ..history import current_series, sigma_flags
 from .comparisons import paired_results, plan_pairs
 from .judge_trust import render_judges
-from .leaderboard import render_catalog, render_retired, render_series, render_sims
+from .leaderboard import judged_packs, render_catalog, render_retired, render_series, render_sims
 
 
 def default_engines(catalog: Any) -> dict[str, str]:
@@ -54,7 +54,7 @@ def gather(warehouse: Any, catalog: Any, digest: str) -> dict[str, Any]:
     return {
         "leaderboard": leaderboard, "matrix": q("pack_matrix"), "weights": weights, "failures": q("failure_modes"),
         "difficulty": q("pass_by_difficulty"), "latency": q("latency_overall"), "history": history,
-        "lmeval": q("lmeval_scores"), "judged_packs": {r["task"]: r for r in q("judged_packs")},
+        "lmeval": q("lmeval_scores"), "judged_packs": judged_packs(q("judged_packs")),
         "flagged": flagged, "slowed": slowed, "bounded": bounded, "labels": labels, "items": items,
         "by_archetype": by_archetype,
         "paired": paired_results(pairs, items),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -181,6 +182,22 @@ def render_history(rows: Sequence[dict], flagged: dict, labels: dict[str, str]) 
                      f"{_f(100 * mean if mean is not None else None, 0, '%')} | {last['recorded_at']:%Y-%m-%d %H:%M} | "
                      f"{', '.join(flags)} |")
     return lines + [""]
+
+
+def judged_packs(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per pack with llm_judge items (pure): its judge, whether every scored verdict says trusted, why, and how many
+    verdicts the judge failed to give."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        detail = json.loads(r["verdict_detail"] or "{}")
+        pack = out.setdefault(r["task"], {"judge": None, "trusted": True, "trust_reason": None, "n": 0,
+                                          "n_judge_failed": 0})
+        pack["n"] += 1
+        pack["judge"] = pack["judge"] or detail.get("judge")
+        pack["trust_reason"] = pack["trust_reason"] or detail.get("trust_reason")
+        pack["trusted"] = pack["trusted"] and detail.get("trusted") is True
+        pack["n_judge_failed"] += r["failure_mode"] == "judge_failure"
+    return out
 
 
 def judged_notes(judged: dict[str, dict[str, Any]]) -> list[str]:
