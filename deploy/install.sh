@@ -28,7 +28,8 @@ for arg in "$@"; do
   esac
 done
 # -c: every distribution at the version the suite was run with (deploy/constraints.txt), so two installs agree
-.venv/bin/python -m pip install -q -c deploy/constraints.txt -e ".${extra}"
+# (setuptools' notice that an editable install uses a path finder is information, not a problem: not printed)
+PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q -c deploy/constraints.txt -e ".${extra}"
 # --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).
 if [ "$extra" = "[dev,lmeval]" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
