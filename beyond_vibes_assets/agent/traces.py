@@ -43,11 +43,30 @@ def experiment_id() -> str:
     return experiment.experiment_id if experiment else mlflow.create_experiment(EXPERIMENT)
 
 
+def chat_attributes(prompt_tokens: int | None, completion_tokens: int | None, model: str,
+                    provider: str) -> dict[str, Any]:
+    """Token usage, model and provider under MLflow's own span keys: its chat view, Tokens column and cost read these."""
+    from mlflow.tracing.constant import SpanAttributeKey
+
+    usage = {"input_tokens": prompt_tokens or 0, "output_tokens": completion_tokens or 0}
+    return {SpanAttributeKey.CHAT_USAGE: {**usage, "total_tokens": sum(usage.values())},
+            SpanAttributeKey.MODEL: model, SpanAttributeKey.MODEL_PROVIDER: provider}
+
+
+def chat_reply(content: str | None, tool_calls: list[dict[str, Any]] | None, id_prefix: str) -> dict[str, Any]:
+    """A reply as an OpenAI-style assistant message (what MLflow's chat view renders), tool calls included."""
+    reply: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        reply["tool_calls"] = [{"id": c.get("id") or f"{id_prefix}{i}", "type": "function",
+                                "function": {"name": c.get("name", ""), "arguments": c.get("arguments") or "{}"}}
+                               for i, c in enumerate(tool_calls)]
+    return reply
+
+
 def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
     """Write the episode as a trace; returns its trace id."""
     mlflow = mlflow_module()
     from mlflow.entities import SpanType
-    from mlflow.tracing.constant import SpanAttributeKey
 
     exp = experiment_id()
     episode = record["episode"]
@@ -67,20 +86,14 @@ def log_episode(record: dict[str, Any], tags: dict[str, str]) -> str:
         if step["kind"] == "model":
             sent = step.get("messages_sent")
             inputs = {"messages": messages[:sent]} if sent and messages else {"step": step["index"]}
-            usage = {"input_tokens": step["prompt_tokens"] or 0, "output_tokens": step["completion_tokens"] or 0}
             span = mlflow.start_span_no_context(
                 f"model call {step['index']}", span_type=SpanType.CHAT_MODEL, parent_span=root,
                 inputs=inputs, start_time_ns=ns(step["started_s"]),
                 attributes={**{k: step[k] for k in ("prompt_tokens", "completion_tokens", "ttft_s", "decode_tps",
                                                     "failure_mode", "format_error") if step[k] is not None},
                             # MLflow's own keys: the chat view, the Tokens column and cost read these
-                            SpanAttributeKey.CHAT_USAGE: {**usage, "total_tokens": sum(usage.values())},
-                            SpanAttributeKey.MODEL: model, SpanAttributeKey.MODEL_PROVIDER: provider})
-            reply = {"role": "assistant", "content": step["reply"]}
-            if step["tool_calls"]:
-                reply["tool_calls"] = [{"id": c.get("id") or f"call{step['index']}_{i}", "type": "function",
-                                        "function": {"name": c.get("name", ""), "arguments": c.get("arguments") or "{}"}}
-                                       for i, c in enumerate(step["tool_calls"])]
+                            **chat_attributes(step["prompt_tokens"], step["completion_tokens"], model, provider)})
+            reply = chat_reply(step["reply"], step["tool_calls"], f"call{step['index']}_")
             span.end(outputs={"choices": [{"index": 0, "message": reply,
                                            "finish_reason": "error" if step["failure_mode"] else "stop"}],
                               "server_timings": step["server_timings"]},

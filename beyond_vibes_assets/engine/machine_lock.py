@@ -59,12 +59,17 @@ def engine_lock(what: str, threads: int | None, log: Callable[[str], None] = pri
     held = _held()
     if held:
         log(f"{what} shares this process's engine slot {held[-1]} (it runs only between the other's requests)")
-        held.append(held[-1])
+    with contextlib.nullcontext(held[-1]) if held else _claim(what, threads, log) as slot:
+        held.append(slot)
         try:
-            yield held[-1]
+            yield slot
         finally:
             held.pop()
-        return
+
+
+@contextlib.contextmanager
+def _claim(what: str, threads: int | None, log: Callable[[str], None]) -> Iterator[int]:
+    """A free slot's flock for the block, waiting (and saying for whom) while every slot is held."""
     LOCK_DIR.mkdir(mode=0o777, parents=True, exist_ok=True)
     slots = slots_for(threads)
     waited, said = 0.0, -SAY_EVERY_S
@@ -82,11 +87,7 @@ def engine_lock(what: str, threads: int | None, log: Callable[[str], None] = pri
                 os.pwrite(fd, json.dumps({"pid": os.getpid(), "serves": what, "since": time.time()}).encode(), 0)
                 if waited:
                     log(f"engine slot {slot} free after {waited:.0f}s; serving {what}")
-                _held().append(slot)
-                try:
-                    yield slot
-                finally:
-                    _held().pop()
+                yield slot
             finally:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)

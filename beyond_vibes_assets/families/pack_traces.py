@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ..agent.traces import mlflow_module
+from ..agent.traces import chat_attributes, chat_reply, mlflow_module
 from ..settings import subdir
 
 
@@ -63,14 +63,12 @@ def log_pack_samples(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 def _log_one(mlflow: Any, experiment: str, r: dict[str, Any]) -> str:
     from mlflow.entities import SpanType
-    from mlflow.tracing.constant import SpanAttributeKey
 
     created = r.get("created_at")
     started = datetime.fromisoformat(created) if isinstance(created, str) else created
     t0 = int(started.timestamp() * 1e9) if started else None
     end = t0 + int((r.get("latency_s") or 0) * 1e9) if t0 is not None else None
     messages = json.loads(r["prompt_text"]) if r.get("prompt_text") else []
-    usage = {"input_tokens": r.get("prompt_tokens") or 0, "output_tokens": r.get("completion_tokens") or 0}
     tags = {"variant": r["variant"], "pack": r["task"], "item": r["sample_id"], "verdict": verdict_of(r),
             "verdict_reason": (r.get("verdict_reason") or "")[:500], "verifier": r.get("verifier") or "",
             "model": r["model"], "quant": r["quant"], "engine": r["engine"], "cache_key": r["cache_key"]}
@@ -79,14 +77,9 @@ def _log_one(mlflow: Any, experiment: str, r: dict[str, Any]) -> str:
         experiment_id=experiment, start_time_ns=t0,
         attributes={**{k: r[k] for k in ("ttft_s", "decode_tps", "failure_mode", "score", "difficulty")
                        if r.get(k) is not None},
-                    SpanAttributeKey.CHAT_USAGE: {**usage, "total_tokens": sum(usage.values())},
-                    SpanAttributeKey.MODEL: r["model"],
-                    SpanAttributeKey.MODEL_PROVIDER: r["engine"] if r["quant"] == "api" else "llama.cpp"})
-    reply: dict[str, Any] = {"role": "assistant", "content": r.get("response_text") or ""}
-    if r.get("tool_calls"):
-        reply["tool_calls"] = [{"id": c.get("id") or f"call{i}", "type": "function",
-                                "function": {"name": c.get("name", ""), "arguments": c.get("arguments") or "{}"}}
-                               for i, c in enumerate(json.loads(r["tool_calls"]))]
+                    **chat_attributes(r.get("prompt_tokens"), r.get("completion_tokens"), r["model"],
+                                      r["engine"] if r["quant"] == "api" else "llama.cpp")})
+    reply = chat_reply(r.get("response_text") or "", json.loads(r["tool_calls"]) if r.get("tool_calls") else None, "call")
     span.end(outputs={"choices": [{"index": 0, "message": reply, "finish_reason": r.get("finish_reason") or "stop"}]},
              end_time_ns=end, status="ERROR" if r.get("failure_mode") else "OK")
     return span.trace_id

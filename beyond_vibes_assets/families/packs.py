@@ -80,7 +80,7 @@ class PackFamily(ServedFamily):
     def execute(self, batch: list[Prepared], hooks: Hooks):
         """As every served family, with a judge lent to the packs' llm_judge items (served on its first cache miss,
         stopped when the batch is done)."""
-        if not any(i.verifier == "llm_judge" for p in batch for pack in p.definitions.values() for i in pack.items):
+        if not any("llm_judge" in pack.verifiers for p in batch for pack in p.definitions.values()):
             yield from super().execute(batch, hooks)
             return
         judge = PackItemJudge(self.catalog, self.llama_server, self.object_store, hooks.log)
