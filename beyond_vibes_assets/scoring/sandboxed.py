@@ -18,6 +18,7 @@ import os
 import shlex
 import shutil
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class Execution:
 
 
 _stats = {"executed": 0, "cached": 0}
+_stats_lock = threading.Lock()  # verify_all counts from several threads
 
 
 def stats() -> dict[str, int]:
@@ -128,12 +130,14 @@ def cached(key: str, run) -> dict[str, Any]:
     """The stored result for `key`, or run() now and store it (unless the sandbox itself failed)."""
     path = subdir("executions", key[:2]) / f"{key}.json"
     if path.exists():
-        _stats["cached"] += 1
+        with _stats_lock:
+            _stats["cached"] += 1
         return json.loads(path.read_text())
-    _stats["executed"] += 1
+    with _stats_lock:
+        _stats["executed"] += 1
     result = run()
     if not result.get("sandbox_error"):
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # verify_all runs calls side by side
         tmp.write_text(json.dumps(result))
         tmp.replace(path)
     return result

