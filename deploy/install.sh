@@ -35,7 +35,7 @@ if .venv/bin/python -m pip install -q --require-hashes -r deploy/tools.lock >/de
 else
   install() { .venv/bin/python -m pip install -q "$@"; }
 fi
-install --require-hashes -r "$lock"
+install --no-deps --require-hashes -r "$lock"  # the lock is the whole closure: nothing to resolve
 # the project itself: its dependencies are the lock's (setuptools' editable-install notice is information: not printed)
 PYTHONWARNINGS="ignore:Editable installation" install --no-deps -e .
 # --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).

@@ -3,8 +3,10 @@ the untouched fixture fails at least one. Both are checked with real commands in
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,18 +119,23 @@ class Validity:
 
 def check_validity(sim: Sim, scratch: Path, *, play: tuple[str, ...] = ("prompted", "native")) -> Validity:
     """Reference passes, untouched fails, every cheap wrong attempt fails, and the reference played through the real
-    loop and sandbox (each tool mode in `play`) passes."""
+    loop and sandbox (each tool mode in `play`) passes. Each attempt has its own workspace and sandbox, so they run
+    side by side, one per core."""
     import asyncio
 
     from .episodes import score
     from .reference_agent import play_reference
 
     scratch = Path(scratch)
-    gold = Workspace.create(sim.repo, scratch / f"{sim.name}-reference")
-    answer = apply_reference(sim, gold)
-    untouched = Workspace.create(sim.repo, scratch / f"{sim.name}-untouched")
-    tricks = {}
-    for i, (name, text, files) in enumerate(adversarial_attempts(sim)):
+
+    def reference() -> list[CriterionResult]:
+        gold = Workspace.create(sim.repo, scratch / f"{sim.name}-reference")
+        return score_workspace(sim, gold, apply_reference(sim, gold))
+
+    def untouched() -> list[CriterionResult]:
+        return score_workspace(sim, Workspace.create(sim.repo, scratch / f"{sim.name}-untouched"), "")
+
+    def attempt(i: int, text: str, files: dict[str, str | None]) -> list[CriterionResult]:
         ws = Workspace.create(sim.repo, scratch / f"{sim.name}-adversarial-{i}")
         for rel, content in files.items():
             target = ws.resolve(rel)
@@ -136,10 +143,19 @@ def check_validity(sim: Sim, scratch: Path, *, play: tuple[str, ...] = ("prompte
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
             else:
                 safefs.write_bytes(ws.root, rel, content.encode("utf-8"))
-        tricks[name] = score_workspace(sim, ws, text)
-        ws.remove()
-    played = {}
-    for mode in play:
+        try:
+            return score_workspace(sim, ws, text)
+        finally:
+            ws.remove()
+
+    def played(mode: str) -> list[CriterionResult]:
         record = asyncio.run(play_reference(sim, mode, scratch / f"{sim.name}-played-{mode}"))
-        played[mode] = score(sim, record, scratch)
-    return Validity(sim.name, score_workspace(sim, gold, answer), score_workspace(sim, untouched, ""), tricks, played)
+        return score(sim, record, scratch)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        gold, bare = pool.submit(reference), pool.submit(untouched)
+        tricks = {name: pool.submit(attempt, i, text, files)
+                  for i, (name, text, files) in enumerate(adversarial_attempts(sim))}
+        plays = {mode: pool.submit(played, mode) for mode in play}
+        return Validity(sim.name, gold.result(), bare.result(), {n: f.result() for n, f in tricks.items()},
+                        {m: f.result() for m, f in plays.items()})

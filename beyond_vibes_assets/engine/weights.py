@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.models_config import LocalModel
-
-GGUF_MAGIC = b"GGUF"
+from .gguf_header import GGUF_MAGIC, read_header
 
 
 class WeightsError(RuntimeError):
@@ -73,24 +72,16 @@ def gguf_facts(path: Path) -> dict[str, Any]:
         if fh.read(4) != GGUF_MAGIC:
             raise WeightsError(f"{path} is not a GGUF file (bad magic); re-download it or fix the source")
     try:
-        from gguf import GGUFReader
-
-        reader = GGUFReader(str(path))
-    except Exception as exc:  # truncated files fail while mapping tensors
+        header = read_header(path)
+    except Exception as exc:  # a header cut short, an unknown type: not a file llama.cpp can load
         raise WeightsError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}); delete it and re-download") from exc
     size = path.stat().st_size
-    for tensor in reader.tensors:
+    for tensor in header.tensors:
         if tensor.data_offset + tensor.n_bytes > size:
             raise WeightsError(f"{path} is truncated: tensor {tensor.name} ends past the end of the file")
 
     def field(name: str) -> Any:
-        f = reader.fields.get(name)
-        if f is None:
-            return None
-        try:
-            return f.contents()
-        except Exception:  # noqa: BLE001 - an unreadable metadata field is treated as absent
-            return None
+        return header.fields.get(name)
 
     arch = field("general.architecture")
     file_type = field("general.file_type")
@@ -102,11 +93,11 @@ def gguf_facts(path: Path) -> dict[str, Any]:
         file_type_name = str(file_type) if file_type is not None else None
     return {
         "architecture": arch,
-        "parameters": int(sum(int(t.n_elements) for t in reader.tensors)),
+        "parameters": sum(t.n_elements for t in header.tensors),
         "file_type": file_type_name,
         "gguf_name": field("general.name"),
         "context_length": field(f"{arch}.context_length") if arch else None,
-        "tensors": len(reader.tensors),
+        "tensors": len(header.tensors),
     }
 
 

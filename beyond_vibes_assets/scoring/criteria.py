@@ -7,7 +7,9 @@ workspace). Commands run in the same sandbox as the agent's shell.
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -279,14 +281,22 @@ def evaluate(criterion: Any, root: Path, answer: str, env: Env | None = None) ->
         if source is None:
             return CriterionResult(name, kind, False, f"{criterion.module} is missing")
         survived, killed = [], []
-        for fn, how, mutated in mutants(source, criterion.functions):
-            if how == "missing":
-                survived.append(f"{fn}: not in {criterion.module}")
-                continue
-            code, _ = env.run_with({criterion.module: mutated}, criterion.run, criterion.timeout_s)
-            (killed if code != 0 else survived).append(f"{fn}: {how}")
-            if survived:  # one surviving mutant decides it: the rest need not run
-                break
+        todo = list(mutants(source, criterion.functions))
+        width = max(1, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=width) as pool:  # each run is its own sandbox: one per core at a time
+            for start in range(0, len(todo), width):  # in order, a core's worth at a time, so the verdict and its
+                batch = todo[start:start + width]     # detail are the one-at-a-time ones
+                codes = pool.map(lambda m: None if m[1] == "missing" else env.run_with(
+                    {criterion.module: m[2]}, criterion.run, criterion.timeout_s)[0], batch)
+                for (fn, how, _), code in zip(batch, list(codes)):
+                    if how == "missing":
+                        survived.append(f"{fn}: not in {criterion.module}")
+                        continue
+                    (killed if code != 0 else survived).append(f"{fn}: {how}")
+                    if survived:  # one surviving mutant decides it: the rest need not run
+                        break
+                if survived:
+                    break
         return CriterionResult(name, kind, not survived,
                                f"the tests pass on broken code: {survived}" if survived else "",
                                {"killed": killed, "survived": survived})

@@ -60,4 +60,4 @@ def test_the_image_builds_the_engine_from_the_files_it_copies_first(tmp_path):
     assert done.returncode == 0 and done.stdout.strip().startswith(str(tmp_path)), done.stderr[-2000:]
     # its dependencies come from the hashed image lock alone (tests/unit/test_locks.py: the lock covers pyproject.toml)
     assert "COPY deploy/requirements-k8s.lock" in before_engine
-    assert "--require-hashes -r deploy/requirements-k8s.lock" in before_engine
+    assert "--no-deps --require-hashes -r deploy/requirements-k8s.lock" in before_engine

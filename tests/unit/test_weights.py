@@ -24,6 +24,22 @@ def test_gguf_facts_of_the_packaged_model(gguf):
     assert facts["file_type"] == "Q4_1"
 
 
+def test_the_streamed_header_agrees_with_the_reference_reader(gguf):
+    """engine/gguf_header.py skips the arrays GGUFReader builds (seconds per file): same fields, same tensor extents."""
+    from gguf import GGUFReader
+
+    from beyond_vibes_assets.engine.gguf_header import read_header
+
+    header, reference = read_header(gguf), GGUFReader(str(gguf))
+    assert [(t.name, t.n_elements, t.data_offset, t.n_bytes) for t in header.tensors] == [
+        (t.name, int(t.n_elements), int(t.data_offset), int(t.n_bytes)) for t in reference.tensors]
+    assert set(header.fields) == set(reference.fields) - {k for k in reference.fields if k.startswith("GGUF.")}
+    for key, value in header.fields.items():
+        if value is not None:  # arrays are skipped, not read
+            assert value == reference.fields[key].contents(), key
+    assert sum(v is None for v in header.fields.values()) >= 3  # the tokenizer's vocabulary, scores and types
+
+
 def test_truncated_and_foreign_files_are_refused(gguf, tmp_path):
     truncated = tmp_path / "t.gguf"
     truncated.write_bytes(gguf.read_bytes()[: 20_000_000])
