@@ -13,6 +13,9 @@ from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
+# every probe figure (llama-bench and perplexity included), at a size a test can afford
+PROBE = {"ops": {"engine_probe": {"config": {**LIGHT_PROBE["ops"]["engine_probe"]["config"], "llama_bench": True,
+                                             "perplexity_chunks": 2}}}}
 
 
 def mk(variant, task):
@@ -35,7 +38,7 @@ def test_whole_graph_resume_and_freshness(smol_env):
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric", "max_tokens": 24}),
                           "capitals": (CAPITAL_ITEMS, {"verifier": "exact", "max_tokens": 16})})
     inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, instance=inst)
+    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=PROBE, instance=inst)
     for pack in ("math", "capitals"):
         assert materialize(["pack_definition"], pack, instance=inst)
         assert materialize(["pack_results"], mk(VARIANT, pack), instance=inst)
@@ -75,7 +78,7 @@ def test_whole_graph_resume_and_freshness(smol_env):
     assert materialize(["model_weights"], VARIANT, instance=inst)
     assert latest_meta(inst, "model_weights", VARIANT).tags["dagster/data_version"] == before
     assert stale_status(inst, "engine_probe", VARIANT) == "FRESH"
-    assert materialize(["engine_probe"], VARIANT, instance=inst)
+    assert materialize(["engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)  # determinism: any size
     determinism = check_result(inst, "engine_probe", "deterministic")
     assert determinism.passed and "matches previous probe" in determinism.metadata["detail"].value
 

@@ -16,14 +16,14 @@ from tests.conftest import LIGHT_PROBE, llama_server_pids
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
 SLOW = [{"id": f"story{i}", "prompt": f"Write a long story about a lighthouse keeper number {i}.", "check": {"answer": 1}}
-        for i in range(8)]
+        for i in range(6)]
 
 
 # SIGTERM takes the same path to a different exit code: tests/unit/test_stop_signal_codes.py (a real SIGTERM to a
 # real process) replaces its run here, which cost 30 s of engine time for no other difference
 @pytest.mark.parametrize("signum", [signal.SIGINT])
 def test_a_stop_signal_ends_the_command_keeps_work_and_leaves_no_server(smol_env, signum):
-    env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 200}),
+    env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 120}),
                           "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})})
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.orchestration.sync import sync_instance
