@@ -40,9 +40,10 @@ def test_every_canonical_passes_and_every_wrong_solution_fails_in_both_harnesses
             reply = references[item.id] if kind == "canonical" else f"```python\n{problem['prompt']}{WRONG}```"
             calls[(task_id, kind)] = (item.verifier, V.Response(reply), item.check)
             programs[(task_id, kind)] = (problem, completion)
-    # both harnesses run their programs side by side, as a pack's scoring does (V.verify_all)
+    # both harnesses run their programs side by side, as a pack's scoring does (V.verify_all); the official one from a
+    # forkserver (forking this test process, large by now, per worker costs more than the programs)
     ours = dict(zip(calls, (v.passed for v in V.verify_all(list(calls.values())))))
-    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=multiprocessing.get_context("forkserver")) as pool:
         results = pool.map(official_verdict, programs.values(), chunksize=8)
         official = dict(zip(programs, results))
     disagree = sorted(k for k in ours if ours[k] != official[k])
