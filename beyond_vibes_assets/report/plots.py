@@ -164,8 +164,10 @@ def history(rows: Sequence[dict[str, Any]], flagged: set[tuple[str, str, str, in
                            color="red", zorder=3)
         ax.set_title(f"{task} ({kind})", fontsize=8)
         ax.set_ylim(-5, 105)
+        longest = max(len(series.get((kind, v, task), [])) for v in variants)
+        ax.set_xlim(0.5, longest + 0.5)  # whole measurements only: one point is at 1, not on an axis of 0.96-1.04
         ax.tick_params(labelsize=7)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, min_n_ticks=1))  # two ticks would need fractions
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:

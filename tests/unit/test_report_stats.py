@@ -102,3 +102,7 @@ def test_a_zero_rate_is_drawn_and_history_is_small_multiples():
     history = plots.history(rows, set(), {})
     assert len(re.findall(r'<g id="axes_\d+">', history)) == 4  # one panel per task
     assert history.count(">a~q~e</text>") == 1  # one legend for all of them
+    single = plots.history([{"kind": "pack", "variant": "a~q~e", "task": "math", "recorded_at": t0, "rate": 0.5}],
+                           set(), {})
+    ticks = re.findall(r">([\d.]+)</text>", single)
+    assert "1" in ticks and not [t for t in ticks if "." in t]  # measurement 1, not an axis of 0.96-1.04
