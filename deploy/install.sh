@@ -29,9 +29,11 @@ for arg in "$@"; do
 done
 # Every distribution comes from a hashed lock (deploy/lock.sh regenerates them from pyproject.toml), so two installs
 # resolve identically and a tampered download is refused. uv installs it in seconds from its cache (~/.cache/uv);
-# where uv cannot be had or cannot reach an index, pip installs the same lock.
+# where uv cannot be had or cannot reach an index, pip installs the same lock. Bytecode is compiled at install (pip's
+# default, uv's --compile-bytecode): the sandbox mounts the environment read-only, so a module not compiled here is
+# compiled again by every sandboxed interpreter that imports it.
 if .venv/bin/python -m pip install -q --require-hashes -r deploy/tools.lock >/dev/null 2>&1; then
-  install() { .venv/bin/uv pip install --python .venv/bin/python -q "$@" || .venv/bin/python -m pip install -q "$@"; }
+  install() { .venv/bin/uv pip install --python .venv/bin/python --compile-bytecode -q "$@" || .venv/bin/python -m pip install -q "$@"; }
 else
   install() { .venv/bin/python -m pip install -q "$@"; }
 fi
