@@ -152,10 +152,13 @@ def check_validity(sim: Sim, scratch: Path, *, play: tuple[str, ...] = ("prompte
         record = asyncio.run(play_reference(sim, mode, scratch / f"{sim.name}-played-{mode}"))
         return score(sim, record, scratch)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
         gold, bare = pool.submit(reference), pool.submit(untouched)
         tricks = {name: pool.submit(attempt, i, text, files)
                   for i, (name, text, files) in enumerate(adversarial_attempts(sim))}
         plays = {mode: pool.submit(played, mode) for mode in play}
         return Validity(sim.name, gold.result(), bare.result(), {n: f.result() for n, f in tricks.items()},
                         {m: f.result() for m, f in plays.items()})
+    finally:  # interrupted: attempts not started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -114,9 +114,12 @@ def verify_all(calls: Sequence[tuple[str, Response, dict[str, Any]]], workers: i
     workers = min(workers or os.cpu_count() or 1, len(pooled))
     if workers < 2:
         return [verify(*call) for call in calls]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         futures = {i: pool.submit(_in_context, contextvars.copy_context(), calls[i]) for i in pooled}
         return [futures[i].result() if i in futures else verify(*call) for i, call in enumerate(calls)]
+    finally:  # a stop signal: calls not started are dropped; the running ones end within their sandbox's limits
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_context(context: contextvars.Context, call: tuple[str, Response, dict[str, Any]]) -> Verdict:

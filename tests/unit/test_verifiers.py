@@ -137,3 +137,37 @@ def test_code_versions_are_per_verifier():
 def test_split_reasoning_keeps_but_does_not_score_thinking():
     answer, think = extract.split_reasoning("<think>12*7 = 74? no, 84</think>The answer is 84.")
     assert answer == "The answer is 84." and "74" in think
+
+
+def test_verify_all_keeps_order_runs_side_by_side_and_a_stop_drops_what_has_not_started(monkeypatch):
+    """Sandboxed verifiers' calls run on a pool (one per core, here 2), verdicts in the calls' order, text verifiers
+    in place; a stop signal raised during the calls ends verify_all without running the calls still queued."""
+    import threading
+    import time
+
+    from beyond_vibes_assets.runner.stop_signals import StopRequested
+    from beyond_vibes_assets.scoring import registry as R
+
+    threads, started = set(), []
+
+    def slow(response, spec):
+        started.append(response.text)
+        threads.add(threading.get_ident())
+        time.sleep(0.05)
+        if response.text == "stop":
+            raise StopRequested(2)
+        return R.Verdict(response.text.endswith("ok"), 1.0)
+
+    R.verifiers()
+    monkeypatch.setitem(R._VERIFIERS, "slow_fake", slow)
+    monkeypatch.setattr(R, "_SIDE_BY_SIDE", R._SIDE_BY_SIDE | {"slow_fake"})
+    calls = [("slow_fake", Response(f"{i} ok" if i % 3 else f"{i} no"), {}) for i in range(8)]
+    calls.insert(4, ("exact", Response("Paris"), {"answer": "Paris"}))
+    verdicts = R.verify_all(calls, workers=2)
+    assert [v.passed for v in verdicts] == [False, True, True, False, True, True, True, False, True]
+    assert len(threads) == 2 and threading.get_ident() not in threads
+    started.clear()
+    with pytest.raises(StopRequested):
+        R.verify_all([("slow_fake", Response("stop"), {})] + [("slow_fake", Response(f"{i} ok"), {}) for i in range(40)],
+                     workers=2)
+    assert len(started) <= 4, started  # the stop, the call beside it and at most the next pair; not all 41
