@@ -284,8 +284,8 @@ def evaluate(criterion: Any, root: Path, answer: str, env: Env | None = None) ->
         todo = list(mutants(source, criterion.functions))
         width = max(1, os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=width) as pool:  # each run is its own sandbox: one per core at a time
-            for start in range(0, len(todo), width):  # in order, a core's worth at a time, so the verdict and its
-                batch = todo[start:start + width]     # detail are the one-at-a-time ones
+            for start in range(0, len(todo), width):  # in order, a core's worth at a time: the one-at-a-time verdict,
+                batch = todo[start:start + width]     # and a stop waits for one batch at most
                 codes = pool.map(lambda m: None if m[1] == "missing" else env.run_with(
                     {criterion.module: m[2]}, criterion.run, criterion.timeout_s)[0], batch)
                 for (fn, how, _), code in zip(batch, list(codes)):
