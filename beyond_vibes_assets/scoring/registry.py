@@ -110,6 +110,7 @@ def verify(name: str, response: Response, spec: dict[str, Any]) -> Verdict:
 def verify_all(calls: Sequence[tuple[str, Response, dict[str, Any]]], workers: int | None = None) -> list[Verdict]:
     """`verify` over many (name, response, spec), verdicts in the calls' order. Calls of side-by-side verifiers run
     on a thread pool (one worker per core, each in a copy of the caller's context); the rest run here, in order."""
+    verifiers()  # the plugins declare which verifiers run side by side: load them before asking
     pooled = [i for i, call in enumerate(calls) if call[0] in _SIDE_BY_SIDE]
     workers = min(workers or os.cpu_count() or 1, len(pooled))
     if workers < 2:

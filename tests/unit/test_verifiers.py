@@ -171,3 +171,15 @@ def test_verify_all_keeps_order_runs_side_by_side_and_a_stop_drops_what_has_not_
         R.verify_all([("slow_fake", Response("stop"), {})] + [("slow_fake", Response(f"{i} ok"), {}) for i in range(40)],
                      workers=2)
     assert len(started) <= 4, started  # the stop, the call beside it and at most the next pair; not all 41
+
+
+def test_verify_all_knows_the_side_by_side_verifiers_before_any_other_lookup():
+    """The sandboxed verifiers declare themselves when their plugin loads; verify_all loads the plugins first, so the
+    first scoring in a fresh process is not silently one call at a time."""
+    import subprocess
+    import sys
+
+    code = ("from beyond_vibes_assets.scoring import registry as R; R.verify_all([]); "
+            "print(' '.join(sorted(R._SIDE_BY_SIDE)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert {"python_tests", "patch_tests", "shell_state", "python"} <= set(out)
