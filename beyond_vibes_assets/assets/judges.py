@@ -33,6 +33,8 @@ class JudgeProgramConfig(dg.Config):
     min_kappa: float = Field(default=0.4, description="Below this quadratic kappa on held-out labels a judge is not trusted.")
     min_coverage: float = Field(default=0.8, description="Share of held-out labels the judge must score (not fail).")
     mlflow_judge: bool = Field(default=True, description="Also measure the rubric through MLflow's make_judge.")
+    baseline: bool = Field(default=True, description="Also measure the uncompiled program on the held-out labels "
+                                                     "(what compiling changed); trust is decided on the compiled one.")
     only: list[str] = Field(default_factory=list, description="Rubrics to compile within the run's range.")
 
 

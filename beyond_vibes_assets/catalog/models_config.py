@@ -202,12 +202,20 @@ class JudgeModel(_Strict):
                                 description="how much of an episode the judge sees (characters; sized to its context)")
 
 
+class DemoConfig(_Strict):
+    """What `beyond-vibes demo` measures by default, sized to finish in minutes (`demo --full`: every pack, variant
+    and sim). The demo's variants all run the same packs, so its leaderboard still ranks them on one pack set."""
+
+    packs: list[str] | None = Field(default=None, description="packs the default demo runs; default every pack")
+
+
 class Catalog(_Strict):
     path: str
     engines: list[EngineConfig]
     models: list[LocalModel | ApiModel]
     lm_eval: LmEvalConfig = Field(default_factory=LmEvalConfig)
     judges: list[JudgeModel] = Field(default_factory=list)
+    demo: DemoConfig = Field(default_factory=DemoConfig)
 
     def engine(self, name: str) -> EngineConfig:
         return next(e for e in self.engines if e.name == name)
@@ -320,9 +328,15 @@ def load_catalog(path: str | Path) -> Catalog:
     if not isinstance(raw, dict):
         raise ConfigError([Problem(file, "top level", "", "expected a mapping with 'models:' and 'engines:'", "see the example models.yaml")])
     problems: list[Problem] = []
-    for key in sorted(set(raw) - {"models", "engines", "lm_eval", "judges"}):
+    for key in sorted(set(raw) - {"models", "engines", "lm_eval", "judges", "demo"}):
         problems.append(Problem(file, "top level", key, f"unknown key '{key}'",
-                                "top-level keys are 'models', 'engines', 'lm_eval' and 'judges'"))
+                                "top-level keys are 'models', 'engines', 'lm_eval', 'judges' and 'demo'"))
+    demo = DemoConfig()
+    if raw.get("demo") is not None:
+        try:
+            demo = DemoConfig.model_validate(raw["demo"])
+        except ValidationError as exc:
+            problems += validation_problems(exc, file, "demo", sorted(DemoConfig.model_fields))
     lm_eval = LmEvalConfig()
     if raw.get("lm_eval") is not None:
         section = raw["lm_eval"] if isinstance(raw["lm_eval"], dict) else {}
@@ -368,7 +382,8 @@ def load_catalog(path: str | Path) -> Catalog:
             judges.append(judge)
     if problems:
         raise ConfigError(problems)
-    return Catalog(path=file, engines=engines, models=[m for _, m in models], lm_eval=lm_eval, judges=judges)
+    return Catalog(path=file, engines=engines, models=[m for _, m in models], lm_eval=lm_eval, judges=judges,
+                   demo=demo)
 
 
 def _check_judge(file: str, label: str, judge: JudgeModel, engines: list[EngineConfig], models: list) -> list[Problem]:

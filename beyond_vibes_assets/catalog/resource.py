@@ -147,4 +147,19 @@ class CatalogResource(dg.ConfigurableResource):
         self._loaded()
         found = list(self._catalog.problems) if isinstance(self._catalog, ConfigError) else []
         broken = [*self._broken_packs.values(), *self._broken_sims.values(), *self._broken_rubrics.values()]
-        return found + [p for exc in broken for p in exc.problems]
+        return found + [p for exc in broken for p in exc.problems] + self._demo_problems()
+
+    def _demo_problems(self) -> list[Problem]:
+        """models.yaml's `demo.packs` must name packs of the packs folder."""
+        if not isinstance(self._catalog, Catalog):
+            return []
+        known = self._names("packs")
+        return [Problem(str(self.config_file()), "demo", "packs", f"no pack {name!r} under {self.packs_root()}",
+                        f"name packs of that folder ({', '.join(known)}) or remove demo.packs to run them all")
+                for name in self._catalog.demo.packs or [] if name not in known]
+
+    def demo_pack_names(self, full: bool) -> list[str]:
+        """The packs `demo` runs: models.yaml's `demo.packs` (default every pack); --full: every pack."""
+        names = self.pack_names()
+        chosen = None if full else self.catalog().demo.packs
+        return [n for n in names if chosen is None or n in chosen]

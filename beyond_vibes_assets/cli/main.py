@@ -585,10 +585,10 @@ def demo_variants(keys: list[str], full: bool) -> list[list[str]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The default graph in stages, the report refreshed after each: packs on the first variant (the first report,
-    minutes in), then on its engine and quant twins, agent episodes on the first variant and lm-eval (the second),
-    then the judges of those episodes (the last: measuring their agreement with people is the slow part). `--full`
-    runs every variant and sim (and MLflow's judge comparison): today's whole matrix."""
+    """The default graph in stages, the report refreshed after each: the demo's packs (models.yaml `demo.packs`) on
+    the first variant (the first report, minutes in), then on its engine and quant twins, agent episodes on the first
+    variant and lm-eval (the second), then the judges of those episodes with their agreement with people (the last).
+    `--full` runs every pack, variant and sim, and the judges' baseline and MLflow comparisons: the whole matrix."""
     from ..settings import home
 
     if cmd_validate(args):
@@ -614,10 +614,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # then the quick stages (sims, lm-eval) before the next report, the judges (the slow one: their agreement with
     # people is measured on every held-out label) last
     sims = demo_sims(cat.all_sims(), args.full)
+    packs = cat.demo_pack_names(args.full)  # one pack set for every variant: the leaderboard ranks them all on it
     lm_tasks = [t.name for t in cat.catalog().lm_eval.tasks]
     for i, stage in enumerate(stages):
         console.print(f"[bold]packs[/bold] on {', '.join(escape(v) for v in stage)} ({elapsed()})")
-        ok &= run_matrix(args, instance, "packs", stage, cat.pack_names(), force=args.force)
+        ok &= run_matrix(args, instance, "packs", stage, packs, force=args.force)
         if i == 0 or i < len(stages) - 1:
             ok &= render(f"packs on {len([v for s in stages[:i + 1] for v in s])} variant(s)")
     if sims and variants:  # the agentic half on the first variant; the full matrix is a backfill
@@ -630,8 +631,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ok &= render("every variant's packs, sims and lm-eval")
     if sims and variants:
         console.print(f"[bold]judges[/bold]: compile the rubric programs, score those episodes ({elapsed()})")
+        # the default demo measures each compiled judge's agreement with people (its trust); --full (and `judges
+        # compile`) also measures the uncompiled baseline and MLflow's make_judge on the same labels, which doubles
+        # the judge calls; a later run that asks for them measures only them
         ok &= run_judges(args, instance, variants[:1], sims, force=args.force,
-                         config=None if args.full else {"mlflow_judge": False})
+                         config=None if args.full else {"mlflow_judge": False, "baseline": False})
         ok &= render("the judges")
     markdown = home() / "reports" / "report.md"
     if markdown.exists():
@@ -825,9 +829,10 @@ def build_parser() -> argparse.ArgumentParser:
     add(sub, "sync", cmd_sync, "register variants and tasks as Dagster partitions; report removed ones", "catalog")
     p = add(sub, "demo", cmd_demo, "sync and materialize the default graph (missing or stale parts) in stages, "
                                    "rendering the report after each", "catalog", "force")
-    p.add_argument("--full", action="store_true", help="every variant and sim (default: the first variant, its engine "
-                                                       "and quant twins; the first sim of each archetype) and MLflow's "
-                                                       "judge comparison")
+    p.add_argument("--full", action="store_true", help="every pack, variant and sim (default: models.yaml's "
+                                                       "demo.packs on the first variant and its engine and quant twins; "
+                                                       "the first sim of each archetype) and the judges' baseline and "
+                                                       "MLflow comparisons")
     p = add(sub, "download", cmd_download, "prepare weights for local variants (API models are skipped)", "catalog",
             "some_variants")
     p.add_argument("--dry-run", action="store_true", help="show what would be fetched or derived")

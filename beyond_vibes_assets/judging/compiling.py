@@ -1,6 +1,7 @@
 """What judge_program does for the rubrics of a run: reuse a stored program where nothing it depends on changed,
 otherwise serve each judge once and, per rubric, measure the uncompiled baseline, compile, measure the compiled
-program (and the MLflow judge) on the held-out labels, save it, and record the agreement rows.
+program (and the MLflow judge) on the held-out labels, save it, and record the agreement rows. A run that does not
+ask for the baseline or MLflow comparison (the default demo) skips it; a later run that asks measures only it.
 """
 
 from __future__ import annotations
@@ -67,38 +68,60 @@ class CompileOutcome:
 
 def _compile_one(plan: Plan, lm: Any, base_url: str | None, config: Any, store, log) -> dict[str, Any]:
     budget = plan.judge.config.evidence_chars
-    exs = examples(plan.rubric, plan.labels, budget)
-    train = [e for e, label in zip(exs, plan.labels) if label.split == "train"]
-    held_out = [e for e, label in zip(exs, plan.labels) if label.split == "held_out"]
-    calls = [0]
-    total = 2 * len(held_out)  # the held-out calls of the baseline and the compiled program
-
-    def tick() -> None:
-        calls[0] += 1
-        progress_hooks.report(min(calls[0], total), total, f"{plan.rubric.name} / {plan.judge.name}")
-
-    baseline = measure(new_program(), lm, held_out, on_call=tick)
-    log(f"{plan.rubric.name} / {plan.judge.name}: baseline {baseline.to_dict()}")
+    train, held_out = _split(plan)
     program = compile_program(lm, train, config.optimizer, config.max_demos)
-    compiled = measure(program, lm, held_out, on_call=tick)
-    log(f"{plan.rubric.name} / {plan.judge.name}: compiled ({config.optimizer}) {compiled.to_dict()}")
+    compiled = _measure(plan, lm, program, held_out, "compiled", log)
     data, program_hash = program_bytes(program)
     manifest: dict[str, Any] = {
         "program_hash": program_hash, "rubric_fingerprint": plan.rubric.fingerprint, "labels_hash": plan.labels_hash,
         "judge_identity": plan.judge.identity, "optimizer": config.optimizer, "max_demos": config.max_demos,
         "evidence_chars": budget, "n_train": len(train), "n_held_out": len(held_out), "demos": len(program.demos),
-        "baseline": baseline.to_dict(), "compiled": compiled.to_dict(),
-        "verdicts": {"baseline": baseline.verdicts, "compiled": compiled.verdicts},
+        "compiled": compiled.to_dict(), "verdicts": {"compiled": compiled.verdicts},
         "compiled_at": datetime.now(timezone.utc).isoformat(),
     }
-    if config.mlflow_judge and base_url:
-        from .mlflow_judge import mlflow_agreement
-
-        manifest["mlflow"] = mlflow_agreement(plan.rubric, held_out, plan.judge.identity,
-                                              f"{base_url}/chat/completions").to_dict()
-        log(f"{plan.rubric.name} / {plan.judge.name}: MLflow make_judge {manifest['mlflow']}")
+    _complete(plan, manifest, lm, base_url, config, log)
     program_store.save(store, plan.rubric.name, plan.judge.name, plan.key, data, manifest)
     return manifest
+
+
+def _split(plan: Plan) -> tuple[list, list]:
+    exs = examples(plan.rubric, plan.labels, plan.judge.config.evidence_chars)
+    return ([e for e, label in zip(exs, plan.labels) if label.split == "train"],
+            [e for e, label in zip(exs, plan.labels) if label.split == "held_out"])
+
+
+def _measure(plan: Plan, lm: Any, program: Any, held_out: list, what: str, log) -> Any:
+    calls = [0]
+
+    def tick() -> None:
+        calls[0] += 1
+        progress_hooks.report(calls[0], len(held_out), f"{plan.rubric.name} / {plan.judge.name} ({what})")
+
+    figures = measure(program, lm, held_out, on_call=tick)
+    log(f"{plan.rubric.name} / {plan.judge.name}: {what} {figures.to_dict()}")
+    return figures
+
+
+def _missing(plan: Plan, config: Any) -> bool:
+    """A stored program lacks a comparison this run asks for (the demo compiles without them): measure only that."""
+    m = plan.manifest or {}
+    return bool((config.baseline and "baseline" not in m)
+                or (config.mlflow_judge and "mlflow" not in m and not plan.judge.resolved.is_api))
+
+
+def _complete(plan: Plan, manifest: dict[str, Any], lm: Any, base_url: str | None, config: Any, log) -> None:
+    """The comparisons beside the compiled program's agreement, where asked for and not yet measured: the uncompiled
+    baseline (what compiling changed) and MLflow's make_judge, on the same held-out labels."""
+    if config.baseline and "baseline" not in manifest:
+        baseline = _measure(plan, lm, new_program(), _split(plan)[1], "baseline", log)
+        manifest["baseline"] = baseline.to_dict()
+        manifest["verdicts"] = {**manifest.get("verdicts", {}), "baseline": baseline.verdicts}
+    if config.mlflow_judge and base_url and "mlflow" not in manifest:
+        from .mlflow_judge import mlflow_agreement
+
+        manifest["mlflow"] = mlflow_agreement(plan.rubric, _split(plan)[1], plan.judge.identity,
+                                              f"{base_url}/chat/completions").to_dict()
+        log(f"{plan.rubric.name} / {plan.judge.name}: MLflow make_judge {manifest['mlflow']}")
 
 
 def compile_rubrics(names: list[str], config: Any, catalog, store, llama_server, warehouse, hooks: Hooks) -> CompileOutcome:
@@ -130,16 +153,23 @@ def compile_rubrics(names: list[str], config: Any, catalog, store, llama_server,
         except Exception as exc:  # noqa: BLE001 - a broken rubric or label file fails alone
             out.failed[name] = f"{type(exc).__name__}: {exc}"
     for judge in judges:
-        todo = [p for p in plans if p.judge is judge and p.manifest is None and p.rubric.name not in out.failed]
+        todo = [p for p in plans if p.judge is judge and (p.manifest is None or _missing(p, config))
+                and p.rubric.name not in out.failed]
         if not todo:
             continue
-        hooks.log(f"judge {judge.name}: compiling {len(todo)} rubric program(s)")
+        hooks.log(f"judge {judge.name}: compiling {sum(p.manifest is None for p in todo)} rubric program(s), "
+                  f"completing {sum(p.manifest is not None for p in todo)}")
         slot = hooks.slot(judge.resolved.key) if not judge.resolved.is_api else contextlib.nullcontext()
         try:
             with slot, judge.lm(llama_server, store, hooks.log) as (lm, base_url):
                 for plan in todo:
                     try:
-                        plan.manifest = _compile_one(plan, lm, base_url, config, store, hooks.log)
+                        if plan.manifest is None:
+                            plan.manifest = _compile_one(plan, lm, base_url, config, store, hooks.log)
+                        else:  # the stored program stays; only the comparisons it lacks are measured
+                            _complete(plan, plan.manifest, lm, base_url, config, hooks.log)
+                            program_store.save_manifest(store, plan.rubric.name, plan.judge.name, plan.key,
+                                                        plan.manifest)
                     except Exception as exc:  # noqa: BLE001
                         out.failed[plan.rubric.name] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # noqa: BLE001 - the judge would not start: its rubrics fail
@@ -198,9 +228,10 @@ def _record(run_id: str, config, plans: list[Plan], out: CompileOutcome, warehou
             compiled_row = next(r for r in rows if r["judge"] == p.judge.name and r["program"] == "compiled")
             out.trust_table.append({"rubric": name, "judge": p.judge.name, "trusted": compiled_row["trusted"],
                                     "reason": compiled_row["trust_reason"], "kappa": compiled_row["kappa"],
-                                    "baseline_kappa": _num(m["baseline"].get("kappa"))})
+                                    "baseline_kappa": _num((m.get("baseline") or {}).get("kappa"))})
             metadata[f"{p.judge.name}/agreement"] = (
-                {"compiled": {k: v for k, v in m["compiled"].items()}, "baseline": m["baseline"],
+                {"compiled": {k: v for k, v in m["compiled"].items()},
+                 **({"baseline": m["baseline"]} if "baseline" in m else {}),
                  **({"mlflow": m["mlflow"]} if "mlflow" in m else {}),
                  "n_train": m["n_train"], "n_held_out": m["n_held_out"], "demos": m["demos"],
                  "trusted": compiled_row["trusted"], "reason": compiled_row["trust_reason"]})

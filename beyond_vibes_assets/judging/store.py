@@ -39,6 +39,11 @@ def load_manifest(store: ObjectStoreResource, rubric: str, judge: str, key: str)
 
 def save(store: ObjectStoreResource, rubric: str, judge: str, key: str, program: bytes, manifest: dict[str, Any]) -> None:
     store.put_bytes(program_object_key(rubric, judge, key), program)
+    save_manifest(store, rubric, judge, key, manifest)
+
+
+def save_manifest(store: ObjectStoreResource, rubric: str, judge: str, key: str, manifest: dict[str, Any]) -> None:
+    """The figures beside a stored program (rewritten alone when a later run adds a comparison)."""
     store.put_bytes(_prefix(rubric, judge, key) + ".manifest.json", json.dumps(manifest, sort_keys=True, default=str).encode())
 
 

@@ -84,3 +84,29 @@ def test_cli_validate_exits_non_zero_with_one_line_per_problem(write_config, cap
     out = capsys.readouterr().err
     assert out.count("error") >= 2 and str(path) in out and "Fix:" in out
     assert main(["validate", "--config", str(REPO / "models.yaml")]) == 0
+
+
+def test_the_demo_section_names_packs_of_the_packs_folder(write_config, tmp_path, monkeypatch, capsys):
+    """`demo.packs` picks what the default demo runs: a typo'd key or a pack the folder lacks is named with its fix
+    (a silent typo would make the demo run nothing, or everything)."""
+    from beyond_vibes_assets.catalog.resource import CatalogResource
+    from tests.conftest import make_pack
+
+    fields = [(p.field, p.message) for p in problems(write_config(BASE + "demo:\n  pack: [a]\n"))]
+    assert ("pack", "unknown key 'pack'") in fields, fields
+    make_pack(tmp_path / "packs", "math", [{"id": "a", "prompt": "1 + 1?", "check": {"answer": 2}}], verifier="numeric")
+    make_pack(tmp_path / "packs", "words", [{"id": "w", "prompt": "say w", "check": {"answer": "w"}}], verifier="exact")
+    path = write_config(BASE + "demo:\n  packs: [math, maths]\n")
+    cat = CatalogResource(config=str(path), packs=str(tmp_path / "packs"))
+    (problem,) = cat.problems()
+    assert (problem.file, problem.field) == (str(path), "packs") and "'maths'" in problem.message
+    assert "math, words" in problem.fix
+    assert main(["validate", "--config", str(path), "--packs", str(tmp_path / "packs")]) == 1
+    assert "maths" in capsys.readouterr().err
+    path.write_text(BASE + "demo:\n  packs: [words]\n")
+    cat.reload()
+    assert cat.problems() == [] and cat.demo_pack_names(full=False) == ["words"]
+    assert cat.demo_pack_names(full=True) == ["math", "words"]
+    path.write_text(BASE)
+    cat.reload()
+    assert cat.demo_pack_names(full=False) == ["math", "words"]  # no demo section: every pack

@@ -39,18 +39,24 @@ def test_the_demo_command_runs_its_stages_and_renders_a_report_after_each(home, 
 
     endpoint = ScriptedEndpoint(reply)
     config = tmp_path / "models.yaml"
-    config.write_text(api_models(endpoint.url, ["good", "bad"]))
-    make_pack(tmp_path / "packs", "math", [{"id": f"a{i}", "prompt": f"What is {i} + 1?", "check": {"answer": i + 1}}
-                                           for i in range(3)], verifier="numeric")
+    # the default demo runs models.yaml's demo.packs on every variant; `--full` every pack
+    config.write_text(api_models(endpoint.url, ["good", "bad"]) + "demo:\n  packs: [math]\n")
+    for name, n in (("math", 3), ("more", 2)):
+        make_pack(tmp_path / "packs", name, [{"id": f"a{i}", "prompt": f"What is {i} + 1?", "check": {"answer": i + 1}}
+                                             for i in range(n)], verifier="numeric")
     (tmp_path / "sims").mkdir()
     (tmp_path / "judges").mkdir()
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tmp_path / "sims"))
     monkeypatch.setenv("BEYOND_VIBES_JUDGES", str(tmp_path / "judges"))
     with endpoint.running():
         assert main(["demo", "--config", str(config), "--packs", str(tmp_path / "packs")]) == 0
-    out = capsys.readouterr().out
-    # the first model's packs, then the other's (no sims, no lm-eval, no judges here): a report after each
-    assert out.count("report after packs on 1 variant(s)") == 1 and "report after every variant's" in out
-    assert "wall time" in out
-    assert (home / "reports" / "report.html").exists() and endpoint.count() == 6
-    assert "| `good~api~openai_compatible` |" in (home / "reports" / "report.md").read_text()
+        out = capsys.readouterr().out
+        # the first model's packs, then the other's (no sims, no lm-eval, no judges here): a report after each
+        assert out.count("report after packs on 1 variant(s)") == 1 and "report after every variant's" in out
+        assert "wall time" in out
+        assert (home / "reports" / "report.html").exists() and endpoint.count() == 6
+        report = (home / "reports" / "report.md").read_text()
+        assert "| `good~api~openai_compatible` |" in report and "Every variant has all of them." in report
+        assert main(["demo", "--full", "--config", str(config), "--packs", str(tmp_path / "packs")]) == 0
+    assert endpoint.count() == 6 + 4  # only what was missing: `more` on both variants
+    assert "Ranked over the same 2 pack(s)" in (home / "reports" / "report.md").read_text()

@@ -229,14 +229,10 @@ def judge_script(agent):
     return script
 
 
-def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path, monkeypatch):
-    """judge_program compiled against labels and judge_scores over stored episodes, in memory against a scripted
-    API judge (the real judge is the e2e tier's SmolLM2): one row per episode and criterion, a second run asks
-    nothing, `only` narrows, a judge call that fails is a failure mode (never a score) and is asked again next run."""
+def notes_judge(endpoint, instance, tmp_path, monkeypatch) -> None:
+    """The `notes` rubric with 12 labels, judged by the API model `good` on the scripted endpoint."""
     import yaml
 
-    endpoint, instance, tmp = scripted
-    keys = note_sim_episodes(endpoint, instance, tmp_path, monkeypatch)
     judges = tmp_path / "judges"
     (judges / "labels").mkdir(parents=True)
     (judges / "notes.yaml").write_text(yaml.safe_dump(NOTE_RUBRIC))
@@ -246,11 +242,49 @@ def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path
                           else f"done ({i})"}} for i in range(12)]
     (judges / "labels" / "notes.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labels))
     monkeypatch.setenv("BEYOND_VIBES_JUDGES", str(judges))
-    config = tmp / "models.yaml"
+    config = tmp_path / "models.yaml"
     config.write_text("judges:\n  - name: j\n    model: good\n" + config.read_text())
     sync_instance(instance, CatalogResource())
     endpoint.script = judge_script(agent_script)
     instance.add_dynamic_partitions("rubric", ["notes"])
+
+
+def test_a_judge_compiled_without_its_baseline_measures_only_the_baseline_when_a_later_run_asks(
+        scripted, tmp_path, monkeypatch):
+    """The default demo compiles judges without the uncompiled baseline (half its judge calls); a later run that asks
+    for it (`judges compile`, `demo --full`) measures only it: one call per held-out label, the same program, the
+    same data version (nothing downstream goes stale), and a baseline row beside the compiled one."""
+    from resources.warehouse import WarehouseResource
+
+    endpoint, instance, _ = scripted
+    notes_judge(endpoint, instance, tmp_path, monkeypatch)
+    judge_calls = lambda: sum(1 for r in endpoint.requests if r.get("response_format"))  # noqa: E731
+    version = lambda: instance.fetch_materializations(dg.AssetKey("judge_program"), limit=1).records[  # noqa: E731
+        0].asset_materialization.tags["dagster/data_version"]
+    query = "SELECT program, n_held_out, kappa, program_hash FROM judge_programs ORDER BY program"
+    demo = {"mlflow_judge": False, "baseline": False}
+    assert run(instance, "judge_program", ["notes"], demo)[0]
+    (compiled,) = WarehouseResource().query(query)
+    assert compiled["program"] == "compiled" and compiled["kappa"] == 1.0 and compiled["n_held_out"] > 0
+    first_version, before = version(), judge_calls()
+    assert run(instance, "judge_program", ["notes"], demo)[0] and judge_calls() == before  # stored: nothing asked
+
+    assert run(instance, "judge_program", ["notes"], {"mlflow_judge": False})[0]
+    assert judge_calls() - before == compiled["n_held_out"]  # the baseline's held-out calls, no recompilation
+    rows = WarehouseResource().query(query)
+    assert [r["program"] for r in rows] == ["baseline", "compiled"] and rows[1] == compiled
+    assert rows[0]["n_held_out"] == compiled["n_held_out"] and version() == first_version
+    before = judge_calls()
+    assert run(instance, "judge_program", ["notes"], {"mlflow_judge": False})[0] and judge_calls() == before
+
+
+def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path, monkeypatch):
+    """judge_program compiled against labels and judge_scores over stored episodes, in memory against a scripted
+    API judge (the real judge is the e2e tier's SmolLM2): one row per episode and criterion, a second run asks
+    nothing, `only` narrows, a judge call that fails is a failure mode (never a score) and is asked again next run."""
+    endpoint, instance, tmp = scripted
+    keys = note_sim_episodes(endpoint, instance, tmp_path, monkeypatch)
+    notes_judge(endpoint, instance, tmp_path, monkeypatch)
     ok, done = run(instance, "judge_program", ["notes"], {"mlflow_judge": False})
     assert ok and done == ["notes"]
     from resources.warehouse import WarehouseResource
