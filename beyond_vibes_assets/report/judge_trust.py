@@ -44,6 +44,23 @@ def summarize_scores(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _unmeasured(programs: Sequence[dict[str, Any]]) -> list[str]:
+    """Which comparisons a judge lacks (the default demo measures only the compiled program) and how to add them."""
+    have: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for p in programs:
+        have[(p["rubric"], p["judge"])].add(p["program"])
+    missing = sorted({what for got in have.values()
+                      for program, what in (("baseline", "uncompiled baseline"), ("make_judge", "MLflow make_judge"))
+                      if "compiled" in got and program not in got})
+    if not missing:
+        return []
+    lacking = sorted(f"{r} / {j}" for (r, j), got in have.items()
+                     if "compiled" in got and not {"baseline", "make_judge"} <= got)
+    return ["", f"Not measured for {', '.join(lacking)}: the {' and the '.join(missing)} (the default demo measures "
+                "the compiled program's agreement only; `beyond-vibes judges compile` or `demo --full` adds the "
+                "comparisons without recompiling). Trust is decided on the compiled program either way."]
+
+
 def render_judges(programs: Sequence[dict[str, Any]], scores: Sequence[dict[str, Any]]) -> list[str]:
     if not programs and not scores:
         return []
@@ -63,6 +80,7 @@ def render_judges(programs: Sequence[dict[str, Any]], scores: Sequence[dict[str,
         lines.append(f"| {p['rubric']} | {p['judge']} | {p['backend']} | {p['program']} | {p['n_held_out']} | "
                      f"{p['scored']} | {_f(p['kappa'])}{span} | {_f(p['spearman'])} | {_f(p['within_1'])} | "
                      f"{_f(p['bias'])} | {trusted} |")
+    lines += _unmeasured(programs)
     summary = summarize_scores(scores)
     if summary:
         lines += ["", "Judge scores (1-5) of canonical episodes: per episode the judges' median, then the mean over "

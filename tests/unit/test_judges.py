@@ -196,6 +196,11 @@ def test_report_marks_untrusted_judges():
     text = "\n".join(render_judges(programs, [_score("v", "e1", "smol", 4, trusted=False)]))
     assert "## Judges" in text and "**no** (kappa 0.05 < 0.40)" in text
     assert "design / specificity ⚠" in text
+    # the default demo measures the compiled program only: the report says which comparisons are missing and how
+    assert "Not measured for design / smol: the MLflow make_judge and the uncompiled baseline" in text
+    full = programs + [{**programs[0], "backend": b, "program": p} for b, p in (("dspy", "baseline"),
+                                                                                ("mlflow", "make_judge"))]
+    assert "Not measured" not in "\n".join(render_judges(full, []))
 
 
 def test_every_optimizer_compiles_against_a_scripted_judge(home):
