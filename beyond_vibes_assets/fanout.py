@@ -2,8 +2,8 @@
 
 A family (runner/family.py) supplies Dagster-free definition / prepare / execute; this module does the rest, once:
 keep the `only` partitions, group them by variant, record the catalog state, load every definition and prepare
-every variant (a broken one fails only its own partitions), run the all-answered variants first on one warehouse
-connection (no engine) and then the rest, emit each partition's materialization the moment it is recorded, run
+every variant (a broken one fails only its own partitions), record the all-answered partitions first on one
+warehouse connection (no engine) and then the rest, emit each partition's materialization the moment it is recorded, run
 the coverage and history checks, and fail the run with one message naming every failed partition as
 `<dimension>|<variant>` (Dagster's own key format) while the others stay materialized.
 """
@@ -77,11 +77,14 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
                 scored.append((variant, name))
             yield partition_materialization(context, partition, outcome.metadata, tags=outcome.tags)
 
-    # all-answered variants first, on one connection (a burst of short writes, no engine); then those that call a
-    # model, each on its own connections: a session is never held while a model generates (other runs write meanwhile)
+    # every partition whose answers are all stored first (whole variants, and a variant's answered partitions where
+    # its family can split them off), on one connection: a burst of short writes that never waits for the engine pool
+    # or holds it; then what calls a model, each variant on its own connections: a session is never held while a
+    # model generates (other runs write meanwhile)
+    sides = [p.split() for p in prepared]
     with warehouse.session():
-        yield from emit([p for p in prepared if not p.pending])
-    yield from emit([p for p in prepared if p.pending])
+        yield from emit([answered for answered, _ in sides if answered])
+    yield from emit([todo for _, todo in sides if todo])
     if family.coverage_check:
         complete = all(c["rows"] == (c["unique"] if c["unique"] is not None else c["rows"]) == c["wanted"]
                        for c in coverage.values())

@@ -65,7 +65,7 @@ class LmEvalFamily(ServedFamily):
                 plan.need.append(name)
             except Exception as exc:  # noqa: BLE001 - an unsupported or broken task fails alone
                 plan.done[name] = exc
-        return Prepared(variant, tasks, len(plan.need), plan)
+        return Prepared(variant, tasks, len(plan.need), plan, by_name={name: int(name in plan.need) for name in tasks})
 
     def run_variant(self, prepared: Prepared, endpoint: Endpoint, hooks: Hooks):
         from ..lmeval.run import evaluate

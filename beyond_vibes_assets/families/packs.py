@@ -74,8 +74,8 @@ class PackFamily(ServedFamily):
     def prepare(self, variant: str, packs: dict[str, Pack], hooks: Hooks) -> Prepared:
         resolved = resolve_variant(self.catalog, variant, log=hooks.log, store=self.object_store,
                                    speed=self.speeds.get(variant))
-        return Prepared(variant, packs, sum(pending(packs, resolved, self.llm_clients, self.scope).values()),
-                        _Plan(resolved))
+        todo = pending(packs, resolved, self.llm_clients, self.scope)
+        return Prepared(variant, packs, sum(todo.values()), _Plan(resolved), by_name=todo)
 
     def execute(self, batch: list[Prepared], hooks: Hooks):
         """As every served family, with a judge lent to the packs' llm_judge items (served on its first cache miss,

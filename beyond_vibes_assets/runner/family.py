@@ -10,6 +10,7 @@ written, metadata, coverage) or the exception that failed that partition alone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -38,6 +39,22 @@ class Prepared:
     definitions: dict[str, Any]
     pending: int
     state: Any = None  # the family's own plan (a resolved variant, episodes to run, judge calls)
+    # model calls still to make per partition, from a family whose state serves any subset of its definitions: the
+    # run then records this variant's all-answered partitions first, with the others that need no engine
+    by_name: dict[str, int] | None = None
+
+    def split(self) -> tuple[Prepared | None, Prepared | None]:
+        """(the partitions that need no model call, those that do); None for an empty side."""
+        if not self.pending:
+            return self, None
+        if self.by_name is None:
+            return None, self
+        answered = {n: d for n, d in self.definitions.items() if not self.by_name.get(n)}
+        if not answered:
+            return None, self
+        todo = {n: d for n, d in self.definitions.items() if n not in answered}
+        return (dataclasses.replace(self, definitions=answered, pending=0),
+                dataclasses.replace(self, definitions=todo))
 
 
 @dataclass

@@ -103,6 +103,31 @@ def test_pack_results_fan_out_answered_first_only_and_staleness(scripted):
     assert stale_status(instance, "pack_results", key(GOOD, "math")) == "FRESH"
 
 
+def test_a_variant_s_answered_partitions_are_recorded_before_its_model_calls(scripted):
+    """A variant with new work in one pack and every answer stored for another records the answered partition first,
+    with no engine: it never waits behind the engine pool (a backfill's runs queue there one variant at a time) nor
+    holds it. Before, a variant's partitions went in name order under its server, so at 1,000 partitions the
+    answered ones were written one run at a time while each run held the engine (benchmarks/backfill_overhead.py)."""
+    from beyond_vibes_assets.runner.family import Prepared
+
+    endpoint, instance, _ = scripted
+    assert run(instance, "pack_definition", ["math", "words"])[0]
+    assert run(instance, "pack_results", [key(GOOD, "words")])[0]
+    sent = endpoint.count()
+    ok, _ = run(instance, "pack_results", [key(GOOD, "math"), key(GOOD, "words")])
+    assert ok and endpoint.count() - sent == len(MATH)
+    (last,) = instance.get_runs(limit=1)
+    order = [e.dagster_event.partition for e in instance.all_logs(last.run_id)
+             if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"]
+    assert order == [str(key(GOOD, "words")), str(key(GOOD, "math"))]
+    # the split itself: a family that cannot serve a subset (no by_name) keeps the variant whole
+    whole = Prepared("v", {"a": 1, "b": 2}, 3)
+    assert whole.split() == (None, whole)
+    answered, todo = Prepared("v", {"a": 1, "b": 2}, 3, by_name={"a": 0, "b": 3}).split()
+    assert (answered.definitions, answered.pending, todo.definitions, todo.pending) == ({"a": 1}, 0, {"b": 2}, 3)
+    assert Prepared("v", {"a": 1}, 0).split()[1] is None
+
+
 def test_a_broken_pack_fails_only_its_partitions_named_in_dagster_s_key_format(scripted, capsys):
     endpoint, instance, tmp = scripted
     (tmp / "packs" / "words" / "items.jsonl").write_text("{not json\n")
