@@ -63,6 +63,7 @@ class PackFamily(ServedFamily):
         self.scope, self.catalog, self.llm_clients, self.warehouse = scope, catalog, llm_clients, warehouse
         self.speeds: dict[str, MeasuredSpeed] = {}
         self.load: float | None = None
+        self.deferred: dict[str, list[list[dict[str, Any]]]] = {}  # per variant: scored rows whose traces wait
 
     def begin(self, variants: list[str]) -> None:
         self.speeds = {v: measured_speed(self.warehouse, v) for v in variants}
@@ -96,10 +97,14 @@ class PackFamily(ServedFamily):
             if endpoint.server is not None and not endpoint.server.alive():
                 yield name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})")
                 continue
+            # traces cost MLflow's start-up (seconds): while our own llama-server holds the engine pool they wait
+            # until it is released, so the next run's variant is not kept waiting for them
+            defer = self.deferred.setdefault(prepared.variant, []) if endpoint.server is not None else None
             try:
                 stats, rows = execute_pack(pack, resolved, endpoint, llm_clients=self.llm_clients,
                                            warehouse=self.warehouse, scope=self.scope, run_id=hooks.run_id,
-                                           load=self.load, progress=hooks.progress(f"{resolved.key} {name}"))
+                                           load=self.load, progress=hooks.progress(f"{resolved.key} {name}"),
+                                           defer_traces=defer)
             except Exception as exc:  # noqa: BLE001 - this partition fails alone
                 yield name, exc
                 continue
@@ -107,11 +112,17 @@ class PackFamily(ServedFamily):
             yield name, Recorded(result_metadata(pack, stats, rows, self.scope.canonical), len(ids), len(set(ids)),
                                  len(pack.items), tags={"beyond_vibes/canonical": str(self.scope.canonical).lower()})
 
+    def after_serving(self, prepared: Prepared, hooks: Hooks) -> None:
+        """The traces of the partitions a llama-server answered, once it stopped and its engine slot is free."""
+        for rows in self.deferred.pop(prepared.variant, []):
+            hooks.log(f"{prepared.variant} {rows[0]['task']}: traces {_trace(rows)}")
+
 
 def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, llm_clients: Any, warehouse: Any,
-                 scope: PackScope, run_id: str, load: float | None = None,
-                 progress=None) -> tuple[RunStats, list[dict[str, Any]]]:
-    """Send what the response store lacks, score every stored answer, replace the partition's rows."""
+                 scope: PackScope, run_id: str, load: float | None = None, progress=None,
+                 defer_traces: list[list[dict[str, Any]]] | None = None) -> tuple[RunStats, list[dict[str, Any]]]:
+    """Send what the response store lacks, score every stored answer, replace the partition's rows; then write the
+    samples' traces, or leave them in `defer_traces` for the caller to write later."""
     store = ResponseStore.for_partition(resolved.key, pack.name)
     started = datetime.now(timezone.utc)
     target = resolved.target(llm_clients, endpoint, scope.concurrency)
@@ -152,7 +163,11 @@ def execute_pack(pack: Pack, resolved: ResolvedVariant, endpoint: Endpoint, *, l
         ("samples", {"variant": resolved.key, "task": pack.name, "sampling_params": sampling_key}, rows),
         ("runs", {"variant": resolved.key, "task": pack.name, "asset": "pack_results", "sampling_params": sampling_key},
          [manifest])], appends=[("score_history", history)])
-    stats.traces = _trace(rows)
+    if defer_traces is not None and rows and settings().pack_traces:
+        defer_traces.append(rows)
+        stats.traces = "written once the engine is released (see the run log)"
+    else:
+        stats.traces = _trace(rows)
     return stats, rows
 
 

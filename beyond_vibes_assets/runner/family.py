@@ -109,6 +109,10 @@ class ServedFamily:
     def run_variant(self, prepared: Prepared, endpoint: Any, hooks: Hooks) -> Iterator[tuple[str, Recorded | BaseException]]:
         raise NotImplementedError
 
+    def after_serving(self, prepared: Prepared, hooks: Hooks) -> None:
+        """Work a variant's partitions left for after its engine is released (its slot free for the next run)."""
+        return None
+
     def execute(self, batch: list[Prepared], hooks: Hooks) -> Iterator[Outcome]:
         for prepared in batch:
             done: set[str] = set()
@@ -125,3 +129,4 @@ class ServedFamily:
                 for name in prepared.definitions:
                     if name not in done:
                         yield prepared.variant, name, exc
+            self.after_serving(prepared, hooks)

@@ -60,3 +60,37 @@ def test_traces_can_be_switched_off(scripted):
     assert run(instance, "pack_definition", ["math"])[0] and run(instance, "pack_results", [key(GOOD, "math")])[0]
     records = instance.fetch_materializations(__import__("dagster").AssetKey("pack_results"), limit=1).records
     assert records[0].asset_materialization.metadata["traces"].value == "off (BEYOND_VIBES_PACK_TRACES=0)"
+
+
+def test_traces_of_partitions_our_llama_server_answered_wait_until_its_engine_is_released(scripted, monkeypatch):
+    """Writing traces costs MLflow's start-up (seconds): while our own llama-server answers (holding the engine pool,
+    which other runs queue on) they wait, and are written when it stops (`after_serving`), every one of them. The
+    served endpoint is stood in for here (no engine in the unit tier): an API variant whose endpoint says a server
+    of ours is up."""
+    from types import SimpleNamespace
+
+    from beyond_vibes_assets.definitions import default_resources
+    from beyond_vibes_assets.families.packs import PackFamily, PackScope
+    from beyond_vibes_assets.resolve import Endpoint
+    from beyond_vibes_assets.runner.family import Hooks
+
+    endpoint, instance, tmp = scripted
+    monkeypatch.setenv("BEYOND_VIBES_PACK_TRACES", "1")
+    r = default_resources()
+    catalog = CatalogResource()
+    catalog.reload()
+    family = PackFamily(PackScope(), catalog=catalog, object_store=r["object_store"], llama_server=r["llama_server"],
+                        llm_clients=r["llm_clients"], warehouse=r["warehouse"])
+    family.begin([GOOD])
+    logs: list[str] = []
+    hooks = Hooks("run-1", log=logs.append)
+    prepared = family.prepare(GOOD, {"math": catalog.pack("math")}, hooks)
+    ours = Endpoint(None, server=SimpleNamespace(alive=lambda: True, log_path="-"))
+    ((name, recorded),) = list(family.run_variant(prepared, ours, hooks))
+    assert name == "math" and recorded.metadata["sent"] == len(MATH)
+    assert recorded.metadata["traces"] == "written once the engine is released (see the run log)"
+    assert traces("math") == []  # nothing written while the server holds the engine
+    family.after_serving(prepared, hooks)
+    assert len(traces("math")) == len(MATH) and f"{GOOD} math: traces {len(MATH)} written, 0 updated" in logs
+    family.after_serving(prepared, hooks)  # written once
+    assert len(traces("math")) == len(MATH)
