@@ -79,7 +79,7 @@ def _compile_one(plan: Plan, lm: Any, base_url: str | None, config: Any, store, 
         "compiled": compiled.to_dict(), "verdicts": {"compiled": compiled.verdicts},
         "compiled_at": datetime.now(timezone.utc).isoformat(),
     }
-    _complete(plan, manifest, lm, base_url, config, log)
+    _complete(plan, manifest, held_out, lm, base_url, config, log)
     program_store.save(store, plan.rubric.name, plan.judge.name, plan.key, data, manifest)
     return manifest
 
@@ -102,24 +102,26 @@ def _measure(plan: Plan, lm: Any, program: Any, held_out: list, what: str, log) 
     return figures
 
 
-def _missing(plan: Plan, config: Any) -> bool:
-    """A stored program lacks a comparison this run asks for (the demo compiles without them): measure only that."""
-    m = plan.manifest or {}
-    return bool((config.baseline and "baseline" not in m)
-                or (config.mlflow_judge and "mlflow" not in m and not plan.judge.resolved.is_api))
+def _lacking(manifest: dict[str, Any], config: Any, local: bool) -> list[str]:
+    """The comparisons this run asks for that the manifest lacks: the uncompiled baseline, and MLflow's judge (which
+    needs a local judge's URL). A stored program lacking one is completed, not recompiled."""
+    return [what for what, asked in (("baseline", config.baseline), ("mlflow", config.mlflow_judge and local))
+            if asked and what not in manifest]
 
 
-def _complete(plan: Plan, manifest: dict[str, Any], lm: Any, base_url: str | None, config: Any, log) -> None:
+def _complete(plan: Plan, manifest: dict[str, Any], held_out: list, lm: Any, base_url: str | None, config: Any,
+              log) -> None:
     """The comparisons beside the compiled program's agreement, where asked for and not yet measured: the uncompiled
     baseline (what compiling changed) and MLflow's make_judge, on the same held-out labels."""
-    if config.baseline and "baseline" not in manifest:
-        baseline = _measure(plan, lm, new_program(), _split(plan)[1], "baseline", log)
+    lacking = _lacking(manifest, config, base_url is not None)
+    if "baseline" in lacking:
+        baseline = _measure(plan, lm, new_program(), held_out, "baseline", log)
         manifest["baseline"] = baseline.to_dict()
         manifest["verdicts"] = {**manifest.get("verdicts", {}), "baseline": baseline.verdicts}
-    if config.mlflow_judge and base_url and "mlflow" not in manifest:
+    if "mlflow" in lacking:
         from .mlflow_judge import mlflow_agreement
 
-        manifest["mlflow"] = mlflow_agreement(plan.rubric, _split(plan)[1], plan.judge.identity,
+        manifest["mlflow"] = mlflow_agreement(plan.rubric, held_out, plan.judge.identity,
                                               f"{base_url}/chat/completions").to_dict()
         log(f"{plan.rubric.name} / {plan.judge.name}: MLflow make_judge {manifest['mlflow']}")
 
@@ -153,8 +155,8 @@ def compile_rubrics(names: list[str], config: Any, catalog, store, llama_server,
         except Exception as exc:  # noqa: BLE001 - a broken rubric or label file fails alone
             out.failed[name] = f"{type(exc).__name__}: {exc}"
     for judge in judges:
-        todo = [p for p in plans if p.judge is judge and (p.manifest is None or _missing(p, config))
-                and p.rubric.name not in out.failed]
+        todo = [p for p in plans if p.judge is judge and p.rubric.name not in out.failed and (
+            p.manifest is None or _lacking(p.manifest, config, not judge.resolved.is_api))]
         if not todo:
             continue
         hooks.log(f"judge {judge.name}: compiling {sum(p.manifest is None for p in todo)} rubric program(s), "
@@ -167,7 +169,7 @@ def compile_rubrics(names: list[str], config: Any, catalog, store, llama_server,
                         if plan.manifest is None:
                             plan.manifest = _compile_one(plan, lm, base_url, config, store, hooks.log)
                         else:  # the stored program stays; only the comparisons it lacks are measured
-                            _complete(plan, plan.manifest, lm, base_url, config, hooks.log)
+                            _complete(plan, plan.manifest, _split(plan)[1], lm, base_url, config, hooks.log)
                             program_store.save_manifest(store, plan.rubric.name, plan.judge.name, plan.key,
                                                         plan.manifest)
                     except Exception as exc:  # noqa: BLE001
