@@ -10,6 +10,8 @@ runs with many concurrent writers.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import re
 import threading
 import time
@@ -25,6 +27,14 @@ from beyond_vibes_assets.settings import REPO_ROOT, subdir
 from .env import env_value
 
 SQL_DIR = REPO_ROOT / "sql"
+
+
+@functools.lru_cache(maxsize=1)
+def schema_files() -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(table DDL, view DDL, their hash): read once per process."""
+    tables = tuple(f.read_text() for f in sorted((SQL_DIR / "schema").glob("*.sql")))
+    views = tuple(f.read_text() for f in sorted((SQL_DIR / "views").glob("*.sql")))
+    return tables, views, hashlib.sha256("\0".join(tables + ("--views--",) + views).encode()).hexdigest()
 INSERT_CHUNK = 256  # rows per INSERT statement on DuckDB
 
 
@@ -136,8 +146,8 @@ class WarehouseResource(dg.ConfigurableResource):
         con = PgConnection(dsn)
         try:
             if self._schema_ready != dsn:
-                ensure_schema(con, [f.read_text() for f in sorted((SQL_DIR / "schema").glob("*.sql"))],
-                              [f.read_text() for f in sorted((SQL_DIR / "views").glob("*.sql"))])
+                tables, views, _ = schema_files()
+                ensure_schema(con, list(tables), list(views))
                 self._schema_ready = dsn
             yield con
         finally:
@@ -145,12 +155,23 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @staticmethod
     def _ensure_schema(con: Any) -> None:
-        for file in sorted((SQL_DIR / "schema").glob("*.sql")):
-            ddl = file.read_text()
+        """Tables, new columns and views, unless this file already has this exact schema: every run (and every CLI
+        process) opens the warehouse, and replaying the DDL each time was most of the cost of opening it."""
+        import duckdb
+
+        tables, views, digest = schema_files()
+        try:
+            if con.execute("SELECT hash FROM _schema_version").fetchall() == [(digest,)]:
+                return
+        except duckdb.CatalogException:  # a new file
+            pass
+        for ddl in tables:
             con.execute(ddl)
             add_missing_columns(con, ddl)
-        for file in sorted((SQL_DIR / "views").glob("*.sql")):
-            con.execute(file.read_text())
+        for ddl in views:
+            con.execute(ddl)
+        con.execute("CREATE OR REPLACE TABLE _schema_version (hash VARCHAR NOT NULL)")
+        con.execute("INSERT INTO _schema_version VALUES (?)", [digest])
 
     def _columns(self, con: Any, table: str, keys: dict[str, Any], rows: Sequence[dict[str, Any]]) -> list[str]:
         """The table's columns, after refusing any key that is not one and any row missing a required one.

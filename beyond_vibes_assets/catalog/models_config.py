@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
+from .yaml_text import load_yaml
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -322,7 +323,7 @@ def load_catalog(path: str | Path) -> Catalog:
     if not path.exists():
         raise ConfigError([Problem(file, "file", "", "file not found", "pass --config PATH or create models.yaml (see README)")])
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = load_yaml(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError([yaml_problem(exc, file)]) from None
     if not isinstance(raw, dict):

@@ -22,6 +22,7 @@ from ..scoring.specs import PACK_FILE_FIELDS, SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .folders import scan_folders
 from .models_config import NAME_RE
+from .yaml_text import load_yaml
 
 
 class FewShot(BaseModel):
@@ -141,7 +142,7 @@ def load_pack(folder: Path) -> Pack:
     meta = PackMeta()
     if meta_file.exists():
         try:
-            meta = PackMeta.model_validate(yaml.safe_load(meta_file.read_text()) or {})
+            meta = PackMeta.model_validate(load_yaml(meta_file.read_text()) or {})
         except yaml.YAMLError as exc:
             problems.append(yaml_problem(exc, str(meta_file)))
         except ValidationError as exc:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .models_config import NAME_RE
+from .yaml_text import load_yaml
 
 ARCHETYPES = ("planning", "maintenance", "feature", "research")
 Seen = Literal["task", "final_answer", "diff", "transcript"]
@@ -61,7 +62,7 @@ def load_rubric(path: Path, *, for_sims: bool = True) -> Rubric:
     """A rubric file, validated; `for_sims`: one under judges/, which must say which sim archetypes it judges."""
     file = str(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError([yaml_problem(exc, file)]) from None
     try:

@@ -24,6 +24,7 @@ from ..scoring.specs import SPECS
 from .errors import ConfigError, Problem, validation_problems, yaml_problem
 from .folders import scan_folders
 from .models_config import NAME_RE
+from .yaml_text import load_yaml
 
 ARCHETYPES = ("planning", "maintenance", "feature", "research")
 TOOLS = ("list_files", "read_file", "write_file", "edit_file", "search", "run", "finish")
@@ -265,7 +266,7 @@ def load_sim(folder: Path) -> Sim:
                                 "add the files the agent starts from under repo/"))
     task = None
     try:
-        raw = yaml.safe_load(task_file.read_text()) if task_file.exists() else None
+        raw = load_yaml(task_file.read_text()) if task_file.exists() else None
         if raw is None:
             problems.append(Problem(file, "file", "", "task.yaml is missing or empty", "see sims/README.md"))
         else:

@@ -490,13 +490,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     (`--save` appends it to models.yaml), run through the same assets and warehouse, then its scores."""
     import yaml
 
+    from ..catalog.yaml_text import load_yaml
+
     base = _catalog(args).config_file()
     name = args.name or adhoc_name(args.url, args.model)
     entry: dict = {"name": name, "provider": args.provider, "base_url": args.url.rstrip("/"), "model_id": args.model,
                    "description": f"ad-hoc endpoint {args.url} (beyond-vibes eval): served outside the catalog's control"}
     if args.api_key_env:
         entry["api_key_env"] = args.api_key_env
-    raw = yaml.safe_load(base.read_text()) or {}
+    raw = load_yaml(base.read_text()) or {}
     if any(m.get("name") == name for m in raw.get("models") or []):
         err.print(f"{base} already has a model named {name!r}: pass --name, or run it with `packs run`")
         return 2

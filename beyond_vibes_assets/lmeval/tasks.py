@@ -12,8 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..catalog.yaml_text import load_yaml
 from ..settings import REPO_ROOT
 
 LOCAL_TASKS = REPO_ROOT / "lm_eval_tasks"
@@ -48,7 +47,7 @@ def local_task_dir(name: str, include_path: str | None = None) -> Path | None:
 
 def local_task_config(folder: Path) -> dict[str, Any]:
     """The task YAML as a dict, with relative data files made absolute (lm-eval resolves them from the CWD)."""
-    config = yaml.safe_load((folder / f"{folder.name}.yaml").read_text())
+    config = load_yaml((folder / f"{folder.name}.yaml").read_text())
     files = (config.get("dataset_kwargs") or {}).get("data_files")
     if isinstance(files, dict):
         config["dataset_kwargs"]["data_files"] = {k: str((folder / v).resolve()) for k, v in files.items()}
