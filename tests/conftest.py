@@ -90,14 +90,53 @@ def engine_build_info():
     return ensure_build(EngineConfig(name="cpu"))
 
 
-@pytest.fixture()
-def smol_env(home, tmp_path, monkeypatch, engine_build_info):
-    """Isolated home + a one-model catalog + a small packs folder; returns a helper namespace."""
+VARIANT = "smol~Q4_1~cpu"
+
+
+@pytest.fixture(scope="session")
+def prepared_home(tmp_path_factory, engine_build_info):
+    """One home where VARIANT is built, stored and probed (LIGHT_PROBE) once per session, with its Dagster instance on
+    disk (its event log kept too, for in-memory instances). `smol_env(prepared=True)` starts a test from a copy: the e2e tier shares one prepared variant instead of
+    starting llama-server and probing again in every test (~3.5 s each). What preparing does is tested where it is
+    the subject (tests/e2e/test_graph.py::test_whole_graph_resume_and_freshness probes with every figure)."""
     import types
 
     import dagster as dg
 
-    def setup(extra: str = "", packs: dict | None = None):
+    from beyond_vibes_assets.catalog.resource import CatalogResource
+    from beyond_vibes_assets.cli.main import materialize
+    from beyond_vibes_assets.orchestration.sync import sync_instance
+    from beyond_vibes_assets.settings import ensure_dagster_home
+
+    root = tmp_path_factory.mktemp("prepared")
+    path = root / "bv_home"
+    config = root / "models.yaml"
+    config.write_text(SMOL_CONFIG.format(extra=""))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BEYOND_VIBES_HOME", str(path))
+        mp.setenv("DAGSTER_HOME", str(path / "dagster"))
+        mp.setenv("BEYOND_VIBES_CONFIG", str(config))
+        for name in ("BEYOND_VIBES_PACKS", "BEYOND_VIBES_SIMS", "BEYOND_VIBES_JUDGES"):
+            mp.delenv(name, raising=False)
+        ensure_dagster_home()
+        with dg.DagsterInstance.get() as instance:
+            sync_instance(instance, CatalogResource())
+            assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE,
+                               instance=instance)
+            events = [entry for run in instance.get_runs() for entry in instance.all_logs(run.run_id)]
+    return types.SimpleNamespace(path=path, events=events)
+
+
+@pytest.fixture()
+def smol_env(home, tmp_path, monkeypatch, engine_build_info, request):
+    """Isolated home + a one-model catalog + a small packs folder; returns a helper namespace. With prepared=True the
+    home starts as a copy of `prepared_home` (VARIANT built, stored and probed; its Dagster instance on disk under
+    DAGSTER_HOME for `dg.DagsterInstance.get()` and the CLI, and its events replayed into `env.instance`)."""
+    import types
+
+    import dagster as dg
+
+    def setup(extra: str = "", packs: dict | None = None, prepared: bool = False):
         config = tmp_path / "models.yaml"
         config.write_text(SMOL_CONFIG.format(extra=extra))
         monkeypatch.setenv("BEYOND_VIBES_CONFIG", str(config))
@@ -107,6 +146,11 @@ def smol_env(home, tmp_path, monkeypatch, engine_build_info):
         if packs:
             monkeypatch.setenv("BEYOND_VIBES_PACKS", str(root))
         instance = dg.DagsterInstance.ephemeral()
+        if prepared:  # the files, and the instance's history: on disk for the CLI, replayed into this one
+            template = request.getfixturevalue("prepared_home")
+            shutil.copytree(template.path, home, dirs_exist_ok=True)
+            for entry in template.events:
+                instance.event_log_storage.store_event(entry)
         from beyond_vibes_assets.catalog.resource import CatalogResource
         from beyond_vibes_assets.orchestration.sync import sync_instance
 

@@ -76,7 +76,8 @@ def seaweedfs_s3(tmp: Path) -> Iterator[str]:
     cmd = [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}", f"-master.port={master}",
            f"-volume.port={volume}", f"-filer.port={filer}", "-s3", f"-s3.port={s3_port}",
            f"-master.port.grpc={free_port()}", f"-volume.port.grpc={free_port()}", f"-filer.port.grpc={free_port()}",
-           f"-s3.port.grpc={free_port()}", "-volume.max=5"]
+           f"-s3.port.grpc={free_port()}", "-volume.max=5",
+           "-s3.port.iceberg=0"]  # its Iceberg catalog would take the fixed port 8181: two servers at once collided
     log = open(tmp / "weed.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{s3_port}"

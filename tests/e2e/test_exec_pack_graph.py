@@ -12,7 +12,7 @@ from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.orchestration.sync import sync_instance
 from beyond_vibes_assets.settings import REPO_ROOT
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS, latest_metadata
+from tests.conftest import MATH_ITEMS, latest_metadata
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -23,14 +23,13 @@ def meta(instance, partition):
 
 
 def test_code_pack_executes_once_and_a_rerun_executes_nothing(smol_env):
-    env = smol_env(packs={"math": (MATH_ITEMS[:1], {"verifier": "numeric", "max_tokens": 16})})
+    env = smol_env(packs={"math": (MATH_ITEMS[:1], {"verifier": "numeric", "max_tokens": 16})}, prepared=True)
     shutil.copytree(REPO_ROOT / "packs" / "code", env.packs / "code")
     items = env.packs / "code" / "items.jsonl"
     items.write_text("\n".join(items.read_text().splitlines()[:4]) + "\n")  # four items keep the test short
     inst = env.instance
     sync_instance(inst, CatalogResource())
     key = dg.MultiPartitionKey({"variant": VARIANT, "task": "code"})
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["pack_definition"], "code", instance=inst)
     assert materialize(["pack_results"], key, instance=inst)
     rows = WarehouseResource().query("SELECT sample_id, verdict_reason, verdict_detail, failure_mode, passed "

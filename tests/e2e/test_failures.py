@@ -61,16 +61,15 @@ def test_server_killed_mid_request_is_recorded_and_the_run_finishes(engine_build
 
 
 def test_sigkill_of_the_run_process_then_resume(smol_env):
-    env = smol_env(packs={"stories": (STORY_ITEMS, {"verifier": "numeric", "max_tokens": 120})})
+    env = smol_env(packs={"stories": (STORY_ITEMS, {"verifier": "numeric", "max_tokens": 120})}, prepared=True)
     cli_env = dict(os.environ)  # DAGSTER_HOME under the test's home (the `home` fixture)
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.orchestration.sync import sync_instance
     from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()
-    with dg.DagsterInstance.get() as inst:  # a quick probe first, so the CLI finds it fresh
+    with dg.DagsterInstance.get() as inst:  # the copied instance already holds the probe: the CLI finds it fresh
         sync_instance(inst, CatalogResource())
-        assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "packs", "run", "--variant", VARIANT, "--pack", "stories"]
     proc = subprocess.Popen(cmd, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = ResponseStore.for_partition(VARIANT, "stories")

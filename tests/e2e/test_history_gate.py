@@ -6,7 +6,7 @@ import pytest
 
 from beyond_vibes_assets.cli.main import materialize
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, busy_loops, kill_all
+from tests.conftest import busy_loops, kill_all
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -25,9 +25,8 @@ def check(instance, name):
 
 
 def test_a_run_under_cpu_contention_is_flagged_in_the_check_and_the_report(smol_env):
-    env = smol_env(packs={"echo": (ECHO[:2], {"verifier": "regex", "max_tokens": 12})})
+    env = smol_env(packs={"echo": (ECHO[:2], {"verifier": "regex", "max_tokens": 12})}, prepared=True)
     inst, wh = env.instance, WarehouseResource()
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["pack_definition"], "echo", instance=inst)
     spinners = busy_loops(4)  # 2x the cores of CI, not children of this process: another user's job
     patient = {"ops": {"pack_results": {"config": {"timeout_s": 300}}}}  # slowed, not timed out: speed is measured

@@ -12,7 +12,7 @@ from beyond_vibes_assets.cli.main import materialize, materialize_many
 from beyond_vibes_assets.cli.staleness import stale_status
 from beyond_vibes_assets.definitions import default_resources
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, latest_metadata
+from tests.conftest import latest_metadata
 from tests.e2e.test_sim_episodes import VARIANT, ready
 
 pytestmark = pytest.mark.e2e
@@ -142,13 +142,12 @@ def test_a_pack_s_llm_judge_items_are_judged_by_the_real_judge_while_their_varia
     materialization asks neither the model nor the judge anything."""
     items = [{"id": f"s{i}", "prompt": f"Say in one sentence what colour the sky is on a clear day ({i}).",
               "check": {"rubric": "answer.yaml", "pass_at": 3}, "max_tokens": 40} for i in range(2)]
-    env = smol_env(packs={"sky": (items, {"verifier": "llm_judge"})})
+    env = smol_env(packs={"sky": (items, {"verifier": "llm_judge"})}, prepared=True)
     (env.packs / "sky" / "answer.yaml").write_text(yaml.safe_dump({"name": "answer", "criteria": [{
         "name": "correct", "question": "Does the reply say the sky is blue?", "sees": ["task", "final_answer"],
         "anchors": {1: "no answer", 2: "wrong colour", 3: "vague", 4: "blue, with noise", 5: "blue, clearly"}}]}))
     env.config.write_text(JUDGE + env.config.read_text())
     inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["pack_definition"], "sky", instance=inst)
     key = dg.MultiPartitionKey({"variant": VARIANT, "task": "sky"})
     assert materialize(["pack_results"], key, instance=inst)

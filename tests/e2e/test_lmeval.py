@@ -9,7 +9,7 @@ import pytest
 from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS, latest_metadata
+from tests.conftest import MATH_ITEMS, latest_metadata
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -21,11 +21,11 @@ def meta(instance, partition):
 
 
 def test_offline_lmeval_task_runs_caches_and_lands_in_the_warehouse(smol_env):
-    env = smol_env(extra=LMEVAL, packs={"math": (MATH_ITEMS[:1], {"verifier": "numeric", "max_tokens": 16})})
+    env = smol_env(extra=LMEVAL, packs={"math": (MATH_ITEMS[:1], {"verifier": "numeric", "max_tokens": 16})},
+                   prepared=True)
     inst = env.instance
     assert inst.get_dynamic_partitions("lmeval") == ["bv_arith"]
     key = dg.MultiPartitionKey({"variant": VARIANT, "lmeval": "bv_arith"})
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["lm_eval_results"], key, instance=inst)
     first = meta(inst, key)
     assert first["sent"].value == 8 and first["documents"].value == 8 and first["metric"].value.startswith("exact_match")
@@ -55,7 +55,7 @@ def test_a_killed_lmeval_run_resumes_without_duplicates(smol_env):
     import time
 
     slow = LMEVAL + "      gen_kwargs: {max_gen_toks: 120, until: ['ZZZZ']}\n"  # long answers: the kill lands mid-run
-    smol_env(extra=slow)
+    smol_env(extra=slow, prepared=True)
     from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()
@@ -64,7 +64,6 @@ def test_a_killed_lmeval_run_resumes_without_duplicates(smol_env):
         from beyond_vibes_assets.orchestration.sync import sync_instance
 
         sync_instance(inst, CatalogResource())
-        assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "lmeval", "run", "--variant", VARIANT]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = ResponseStore.for_partition(VARIANT, "lmeval.bv_arith")

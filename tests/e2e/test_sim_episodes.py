@@ -32,14 +32,17 @@ def tiny_sim(root):
     return folder.parent
 
 
-def ready(smol_env, tmp_path, monkeypatch, edit_config=None):
-    """The tiny sim registered, the variant probed and sim_definition materialized: (env, instance, partition key)."""
+def ready(smol_env, tmp_path, monkeypatch, edit_config=None, prepared=True):
+    """The tiny sim registered, the variant probed (the shared prepared one unless the test's engine differs) and
+    sim_definition materialized: (env, instance, partition key)."""
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
-    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
+    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})}, prepared=prepared)
     if edit_config:
         env.config.write_text(edit_config(env.config.read_text()))
     inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
+    if not prepared:
+        assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE,
+                           instance=inst)
     assert materialize(["sim_definition"], "hello", instance=inst)
     return env, inst, dg.MultiPartitionKey({"variant": VARIANT, "sim": "hello"})
 
@@ -105,9 +108,8 @@ def test_a_metric_change_restales_only_sims_and_rescoring_sends_nothing(smol_env
     from beyond_vibes_assets.cli.staleness import stale_status
 
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
-    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric", "max_tokens": 16})})
+    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric", "max_tokens": 16})}, prepared=True)
     inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     assert materialize(["pack_definition"], "math", instance=inst)
     pack_key = dg.MultiPartitionKey({"variant": VARIANT, "task": "math"})
     assert materialize(["pack_results"], pack_key, instance=inst)
@@ -136,7 +138,7 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     from tests.conftest import llama_server_pids
 
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tiny_sim(tmp_path)))
-    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})})
+    env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric"})}, prepared=True)
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.orchestration.sync import sync_instance
     from beyond_vibes_assets.settings import ensure_dagster_home
@@ -144,7 +146,6 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     ensure_dagster_home()
     with dg.DagsterInstance.get() as inst:
         sync_instance(inst, CatalogResource())
-        assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "sims", "run", "--variant", VARIANT, "--sim", "hello",
            "--repeats", "4"]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -178,7 +179,7 @@ def test_pi_harness_episode_lands_in_the_same_schema(smol_env, tmp_path, monkeyp
         pytest.skip(missing_reason())
     # pi sends a ~1,500-token system prompt: give the one slot room for it
     _, inst, key = ready(smol_env, tmp_path, monkeypatch, lambda text: text.replace("ctx_size: 2048", "ctx_size: 8192")
-                           .replace("parallel: 2", "parallel: 1"))
+                           .replace("parallel: 2", "parallel: 1"), prepared=False)
     assert materialize(["sim_episodes"], key, instance=inst, run_config={"ops": {"sim_episodes": {"config": {"harness": "pi"}}}})
     (record,) = episode_store(VARIANT, "hello").latest_by_key().values()
     episode = record["episode"]

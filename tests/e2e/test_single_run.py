@@ -7,7 +7,7 @@ import pytest
 
 from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.cli.staleness import partition_range, stale_status
-from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
+from tests.conftest import CAPITAL_ITEMS, MATH_ITEMS
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -26,9 +26,9 @@ def counting(monkeypatch, module, name, counts):
 def test_one_run_resolves_and_serves_each_variant_once_and_a_broken_pack_fails_alone(smol_env, monkeypatch):
     env = smol_env(packs={"math": (MATH_ITEMS, {"verifier": "numeric", "max_tokens": 24}),
                           "capitals": (CAPITAL_ITEMS, {"verifier": "exact", "max_tokens": 16}),
-                          "zbroken": ([{"id": "a", "prompt": "p", "check": {"answer": "not a number"}}], {"verifier": "numeric"})})
+                          "zbroken": ([{"id": "a", "prompt": "p", "check": {"answer": "not a number"}}], {"verifier": "numeric"})},
+                   prepared=True)
     inst = env.instance
-    assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     keys = [dg.MultiPartitionKey({"variant": VARIANT, "task": t}) for t in ("capitals", "math", "zbroken")]
     tags, covered = partition_range(inst, "pack_results", keys)
     assert covered == 3

@@ -9,9 +9,8 @@ import time
 import dagster as dg
 import pytest
 
-from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
-from tests.conftest import LIGHT_PROBE, llama_server_pids
+from tests.conftest import llama_server_pids
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -24,15 +23,14 @@ SLOW = [{"id": f"story{i}", "prompt": f"Write a long story about a lighthouse ke
 @pytest.mark.parametrize("signum", [signal.SIGINT])
 def test_a_stop_signal_ends_the_command_keeps_work_and_leaves_no_server(smol_env, signum):
     env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 120}),
-                          "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})})
+                          "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})}, prepared=True)
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.orchestration.sync import sync_instance
     from beyond_vibes_assets.settings import ensure_dagster_home
 
     ensure_dagster_home()
-    with dg.DagsterInstance.get() as inst:  # a quick probe first, so the CLI finds it fresh
+    with dg.DagsterInstance.get() as inst:  # the copied instance already holds the probe: the CLI finds it fresh
         sync_instance(inst, CatalogResource())
-        assert materialize(["engine_build", "model_weights", "engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)
     cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "packs", "run", "--variant", VARIANT]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stories = ResponseStore.for_partition(VARIANT, "a_stories")
