@@ -104,7 +104,7 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
     # edit one rubric: only its program changes, and re-scoring asks only its own call again
     path = folder / "style.yaml"
     path.write_text(path.read_text().replace("one clear sentence", "one short, clear sentence"))
-    config = {"ops": {"judge_program": {"config": {"mlflow_judge": False}}}}
+    config = {"ops": {"judge_program": {"config": {"mlflow_judge": False, "baseline": False}}}}  # compiled only
     assert materialize_many("judge_program", ["grounding", "style"], instance=inst, resources=resources, force=True,
                             config=config["ops"]["judge_program"]["config"])
     assert _data_version(inst, "grounding") == versions["grounding"] and _data_version(inst, "style") != versions["style"]

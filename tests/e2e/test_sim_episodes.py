@@ -147,7 +147,7 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     with dg.DagsterInstance.get() as inst:
         sync_instance(inst, CatalogResource())
     cmd = [sys.executable, "-m", "beyond_vibes_assets.cli.main", "sims", "run", "--variant", VARIANT, "--sim", "hello",
-           "--repeats", "4"]
+           "--repeats", "3"]
     proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = episode_store(VARIANT, "hello")
     deadline = time.monotonic() + 300
@@ -156,7 +156,7 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     kept = store.records()
-    assert 1 <= len(kept) < 4, "the kill must land mid-run"
+    assert 1 <= len(kept) < 3, "the kill must land mid-run"
     time.sleep(1)
     assert llama_server_pids(str(env.home)) == set()
 
@@ -164,7 +164,7 @@ def test_sigkill_mid_episode_then_resume(smol_env, tmp_path, monkeypatch):
     records = store.records()
     assert records[:len(kept)] == kept  # append-only
     latest = store.latest_by_key()
-    assert len(latest) == 4 and all(r["trace_id"] for r in latest.values())  # each episode once, each traced
+    assert len(latest) == 3 and all(r["trace_id"] for r in latest.values())  # each episode once, each traced
     assert {r["episode_id"] for r in kept} <= {r["episode_id"] for r in latest.values()}  # finished ones not re-run
     rows = WarehouseResource().query("SELECT episode_id FROM sim_episodes")
     assert sorted(r["episode_id"] for r in rows) == sorted(r["episode_id"] for r in latest.values())
