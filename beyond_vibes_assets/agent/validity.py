@@ -3,14 +3,13 @@ the untouched fixture fails at least one. Both are checked with real commands in
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalog.sims import Sim
+from ..pools import cancelling_pool
 from ..sandbox import Limits, Workspace, safefs
 from ..scoring.criteria import CriterionResult, evaluate
 
@@ -152,13 +151,10 @@ def check_validity(sim: Sim, scratch: Path, *, play: tuple[str, ...] = ("prompte
         record = asyncio.run(play_reference(sim, mode, scratch / f"{sim.name}-played-{mode}"))
         return score(sim, record, scratch)
 
-    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-    try:
+    with cancelling_pool() as pool:  # interrupted: attempts not started are dropped
         gold, bare = pool.submit(reference), pool.submit(untouched)
         tricks = {name: pool.submit(attempt, i, text, files)
                   for i, (name, text, files) in enumerate(adversarial_attempts(sim))}
         plays = {mode: pool.submit(played, mode) for mode in play}
         return Validity(sim.name, gold.result(), bare.result(), {n: f.result() for n, f in tricks.items()},
                         {m: f.result() for m, f in plays.items()})
-    finally:  # interrupted: attempts not started are dropped
-        pool.shutdown(wait=True, cancel_futures=True)

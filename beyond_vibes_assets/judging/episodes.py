@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from resources.warehouse import read_sql
 
 from ..agent.episodes import episode_store
 from ..catalog.rubrics import Criterion, Rubric, rubrics_for
+from ..pools import cancelling_pool
 from ..runner import progress as progress_hooks
 from . import calls as call_cache
 from .judge_models import ResolvedJudge
@@ -114,7 +114,7 @@ def answer_all(jobs: list[tuple[Any, str, str]], lm: Any, width: int = JUDGE_WID
             with lock:
                 on_done(i, verdicts[i])
 
-    with ThreadPoolExecutor(max_workers=max(1, width)) as pool:
+    with cancelling_pool(width) as pool:  # a stop: the calls in flight finish, the queued ones are not sent
         list(pool.map(one, range(len(jobs))))
     return verdicts
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..pools import cancelling_pool
 from . import registry as V
 from .tables import is_separator, pipe_rows
 
@@ -283,7 +283,7 @@ def evaluate(criterion: Any, root: Path, answer: str, env: Env | None = None) ->
         survived, killed = [], []
         todo = list(mutants(source, criterion.functions))
         width = max(1, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=width) as pool:  # each run is its own sandbox: one per core at a time
+        with cancelling_pool(width) as pool:  # each run is its own sandbox: one per core at a time
             for start in range(0, len(todo), width):  # in order, a core's worth at a time: the one-at-a-time verdict,
                 batch = todo[start:start + width]     # and a stop waits for one batch at most
                 codes = pool.map(lambda m: None if m[1] == "missing" else env.run_with(

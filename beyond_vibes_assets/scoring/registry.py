@@ -15,10 +15,11 @@ import importlib
 import inspect
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
+
+from ..pools import cancelling_pool
 
 PLUGINS = ("verifiers", "execution_verifiers", "pack_scorers", "judged")
 
@@ -115,12 +116,9 @@ def verify_all(calls: Sequence[tuple[str, Response, dict[str, Any]]], workers: i
     workers = min(workers or os.cpu_count() or 1, len(pooled))
     if workers < 2:
         return [verify(*call) for call in calls]
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
+    with cancelling_pool(workers) as pool:  # a stop: the running calls end within their sandbox's limits
         futures = {i: pool.submit(_in_context, contextvars.copy_context(), calls[i]) for i in pooled}
         return [futures[i].result() if i in futures else verify(*call) for i, call in enumerate(calls)]
-    finally:  # a stop signal: calls not started are dropped; the running ones end within their sandbox's limits
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_context(context: contextvars.Context, call: tuple[str, Response, dict[str, Any]]) -> Verdict:

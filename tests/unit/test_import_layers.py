@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PKG = "beyond_vibes_assets"
 LAYERS = [
-    {"settings", "stats", "partitions"},
+    {"settings", "stats", "partitions", "pools"},
     {"resources", "sandbox", "api"},
     {"scoring"},
     {"catalog"},
@@ -104,4 +104,4 @@ def test_the_parts_import_graph_has_no_cycle():
 
 def test_no_loose_dagster_glue_or_cli_module_at_the_top():
     loose = sorted(p.stem for p in (ROOT / PKG).glob("*.py") if p.stem != "__init__")
-    assert loose == ["api", "definitions", "fanout", "history", "resolve", "settings", "stats"], loose
+    assert loose == ["api", "definitions", "fanout", "history", "pools", "resolve", "settings", "stats"], loose

@@ -232,3 +232,29 @@ def test_every_optimizer_compiles_against_a_scripted_judge(home):
             before = endpoint.count()
             program = compile_program(lm, train, optimizer, 2)
             assert isinstance(program, dspy.Predict) and endpoint.count() > before, optimizer
+
+
+def test_a_stop_during_judge_calls_sends_none_of_the_queued_ones(monkeypatch):
+    """answer_all on the shared cancelling pool: a stop signal raised in one call ends the batch after the calls in
+    flight, none of the 39 queued ones is sent (a guard: pool.map cancelled them before too, a plain submit loop
+    under `with ThreadPoolExecutor()` would not)."""
+    import time
+
+    from beyond_vibes_assets.judging import episodes
+    from beyond_vibes_assets.judging.program import Verdict
+    from beyond_vibes_assets.runner.stop_signals import StopRequested
+
+    sent = []
+
+    def fake_judge_once(program, lm, criterion, evidence):
+        sent.append(evidence)
+        time.sleep(0.05)
+        if evidence == "stop":
+            raise StopRequested(2)
+        return Verdict(4, "fine", None, 0.05)
+
+    monkeypatch.setattr(episodes, "judge_once", fake_judge_once)
+    jobs = [(None, "criterion", "stop")] + [(None, "criterion", f"e{i}") for i in range(40)]
+    with pytest.raises(StopRequested):
+        episodes.answer_all(jobs, lm=None, width=2)
+    assert len(sent) <= 4, sent  # the stop, the call beside it and at most the next pair; not all 41
