@@ -96,9 +96,10 @@ VARIANT = "smol~Q4_1~cpu"
 @pytest.fixture(scope="session")
 def prepared_home(tmp_path_factory, engine_build_info):
     """One home where VARIANT is built, stored and probed (LIGHT_PROBE) once per session, with its Dagster instance on
-    disk (its event log kept too, for in-memory instances). `smol_env(prepared=True)` starts a test from a copy: the e2e tier shares one prepared variant instead of
-    starting llama-server and probing again in every test (~3.5 s each). What preparing does is tested where it is
-    the subject (tests/e2e/test_graph.py::test_whole_graph_resume_and_freshness probes with every figure)."""
+    disk (its event log kept too, for in-memory instances). `smol_env(prepared=True)` starts a test from a copy: the
+    e2e tier shares one prepared variant instead of starting llama-server and probing again in every test (~3.5 s
+    each). What preparing does is tested where it is the subject (tests/e2e/test_graph.py::
+    test_whole_graph_resume_and_freshness probes with every figure)."""
     import types
 
     import dagster as dg
