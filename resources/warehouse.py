@@ -27,6 +27,7 @@ from beyond_vibes_assets.settings import REPO_ROOT, subdir
 from .env import env_value
 
 SQL_DIR = REPO_ROOT / "sql"
+INSERT_CHUNK = 256  # rows per INSERT statement on DuckDB
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,7 +36,6 @@ def schema_files() -> tuple[tuple[str, ...], tuple[str, ...], str]:
     tables = tuple(f.read_text() for f in sorted((SQL_DIR / "schema").glob("*.sql")))
     views = tuple(f.read_text() for f in sorted((SQL_DIR / "views").glob("*.sql")))
     return tables, views, hashlib.sha256("\0".join(tables + ("--views--",) + views).encode()).hexdigest()
-INSERT_CHUNK = 256  # rows per INSERT statement on DuckDB
 
 
 def read_sql(relative: str) -> str:
@@ -160,11 +160,9 @@ class WarehouseResource(dg.ConfigurableResource):
         import duckdb
 
         tables, views, digest = schema_files()
-        try:
+        with contextlib.suppress(duckdb.CatalogException):  # a new file has no stamp yet
             if con.execute("SELECT hash FROM _schema_version").fetchall() == [(digest,)]:
                 return
-        except duckdb.CatalogException:  # a new file
-            pass
         for ddl in tables:
             con.execute(ddl)
             add_missing_columns(con, ddl)
