@@ -61,7 +61,7 @@ def test_server_killed_mid_request_is_recorded_and_the_run_finishes(engine_build
 
 
 def test_sigkill_of_the_run_process_then_resume(smol_env):
-    env = smol_env(packs={"stories": (STORY_ITEMS, {"verifier": "numeric", "max_tokens": 120})}, prepared=True)
+    env = smol_env(packs={"stories": (STORY_ITEMS, {"verifier": "numeric", "max_tokens": 60})}, prepared=True)
     cli_env = dict(os.environ)  # DAGSTER_HOME under the test's home (the `home` fixture)
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.orchestration.sync import sync_instance

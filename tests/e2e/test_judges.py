@@ -17,9 +17,10 @@ from tests.e2e.test_sim_episodes import VARIANT, ready
 
 pytestmark = pytest.mark.e2e
 JUDGE = f"judges:\n  - name: smol\n    variant: {VARIANT}\n"
+# two held out (a 5 and a 1: the split is by artefact hash) and two to train on; every held-out label costs three real
+# judge calls per rubric (compiled, baseline, MLflow's), so no more than the assertions need
 ANSWERS = [("greet returns 'Hello ' + name, e.g. 'Hello x'.", 5), ("It returns a greeting string starting with Hello.", 4),
-           ("It returns something, probably a string.", 2), ("greet returns None.", 1),
-           ("It returns 'Hello ' followed by the name.", 5), ("I could not read the file.", 1)]
+           ("It returns something, probably a string.", 2), ("greet returns None.", 1)]
 
 
 def judges_folder(root):
@@ -64,9 +65,9 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
                         "FROM judge_programs ORDER BY rubric, backend, program")
     assert [(p["rubric"], p["backend"], p["program"]) for p in programs] == [
         (r, b, p) for r in ("grounding", "style") for b, p in (("dspy", "baseline"), ("dspy", "compiled"), ("mlflow", "make_judge"))]
-    # held-out labels are whole samples (every criterion of one artefact on one side): 4 and 4 here
-    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 4), ("style", 4)}
-    assert all(p["trusted"] is False and p["trust_reason"] for p in programs)  # 4 held-out labels can never be trusted
+    # held-out labels are whole samples (every criterion of one artefact on one side): 2 and 2 here
+    assert {(p["rubric"], p["n_held_out"]) for p in programs} == {("grounding", 2), ("style", 2)}
+    assert all(p["trusted"] is False and p["trust_reason"] for p in programs)  # 2 held-out labels can never be trusted
     check = inst.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey("judge_program"), "judge_agreement")])
     assert check and list(check.values())[0].status.value == "FAILED"
@@ -131,7 +132,7 @@ def test_compiled_judges_score_real_episodes_once_and_a_rubric_edit_reasks_only_
 
     assert materialize(["curated_dataset", "report"], instance=inst)
     report = (env.home / "reports" / "report.md").read_text()
-    assert "## Judges" in report and "**no** (only 4 held-out label(s) (need 20))" in report
+    assert "## Judges" in report and "**no** (only 2 held-out label(s) (need 20))" in report
     assert "grounding / correct ⚠" in report
 
 

@@ -22,7 +22,7 @@ SLOW = [{"id": f"story{i}", "prompt": f"Write a long story about a lighthouse ke
 # real process) replaces its run here, which cost 30 s of engine time for no other difference
 @pytest.mark.parametrize("signum", [signal.SIGINT])
 def test_a_stop_signal_ends_the_command_keeps_work_and_leaves_no_server(smol_env, signum):
-    env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 120}),
+    env = smol_env(packs={"a_stories": (SLOW, {"verifier": "numeric", "max_tokens": 60}),
                           "b_later": (SLOW[:2], {"verifier": "numeric", "max_tokens": 8})}, prepared=True)
     from beyond_vibes_assets.catalog.resource import CatalogResource
     from beyond_vibes_assets.orchestration.sync import sync_instance

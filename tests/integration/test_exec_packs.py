@@ -56,8 +56,9 @@ def test_escape_attempts_fail_with_the_refusal_recorded(home):
     item = next(i for i in shell.items if i.id == "create-file")
     out = verdict(item, "```bash\ncat /etc/shadow > hello.txt\n```")
     assert not out.passed and "sandbox refused" in out.reason
-    forever = verdict(next(i for i in pack.items if i.id == "fibonacci"),
-                      "```python\ndef fibonacci(n):\n    while True:\n        pass\n```")
+    fibonacci = next(i for i in pack.items if i.id == "fibonacci")  # under a 1 s wall clock (the pack's is 10 s)
+    forever = V.verify(fibonacci.verifier, V.Response("```python\ndef fibonacci(n):\n    while True:\n        pass\n```"),
+                       {**fibonacci.check, "timeout_s": 1})
     assert forever.detail["execution_failure"] == "execution_timeout"  # a failure mode, not a wrong answer
 
 
