@@ -24,13 +24,18 @@ def tracking_uri() -> str:
     return settings().mlflow_uri or f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
-def mlflow_module():
+def mlflow_environment() -> None:
+    """MLflow's settings for this process and the ones it starts (the `mlflow ui` of `beyond-vibes mlflow`)."""
     import os
 
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")  # the trace id we store must exist
     # MLflow prices CHAT_MODEL spans through litellm, whose import fetches a cost map from the internet (and retries
-    # for seconds where there is none): its bundled copy instead
+    # for seconds where there is none, a server's start or first trace view included): its bundled copy instead
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+def mlflow_module():
+    mlflow_environment()
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri())

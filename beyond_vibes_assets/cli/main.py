@@ -733,8 +733,9 @@ def cmd_judges_label(args: argparse.Namespace) -> int:
 
 def cmd_mlflow(args: argparse.Namespace) -> int:
     """The MLflow UI on 127.0.0.1 over this home's tracking store (one trace per agent episode)."""
-    from ..agent.traces import tracking_uri
+    from ..agent.traces import mlflow_environment, tracking_uri
 
+    mlflow_environment()
     local = Path(sys.executable).parent / "mlflow"
     binary = str(local) if local.exists() else "mlflow"
     os.execvp(binary, [binary, "ui", "--backend-store-uri", tracking_uri(), "--host", "127.0.0.1", "--port", str(args.port)])

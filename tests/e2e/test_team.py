@@ -5,7 +5,7 @@ MLflow) and a real S3 server (SeaweedFS) on 127.0.0.1 — no resource swapped in
    variant x task partitions launched through the webserver's GraphQL API the way the UI does: the runs run in their
    own processes, yet never serve more llama-servers at once than the `engine` pool allows (1), and the warehouse
    ends with every sample exactly once.
-   (The daemon's backfill tick is shortened from 30 s to 2 s: the same daemon, less waiting.)
+   (The daemon's backfill tick is shortened from 30 s to 1 s: the same daemon, less waiting.)
 2. The rest of the graph in-process on the same profile: a sim episode (its MLflow trace in Postgres), the Parquet
    snapshot and the report."""
 
@@ -87,7 +87,7 @@ def test_a_ui_backfill_through_the_daemon_respects_the_engine_pool_and_writes_ea
             assert materialize_many("pack_definition", list(PACKS), instance=instance, resources=resources, force=True)
         import os
 
-        services = DagsterServices({**os.environ, **env}, tmp_path, backfill_tick_s=2)  # not 30 s of waiting per tick
+        services = DagsterServices({**os.environ, **env}, tmp_path, backfill_tick_s=1)  # not 30 s of waiting per tick
         try:
             services.wait_ready()
             services.stop_sensors()

@@ -3,6 +3,8 @@
 a pack sample is a trace with its messages, reply, usage and verdict tag."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,7 +13,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from beyond_vibes_assets.agent.traces import log_episode, tracking_uri
+from beyond_vibes_assets.agent.traces import log_episode, mlflow_environment, tracking_uri
 from beyond_vibes_assets.families.pack_traces import log_pack_samples
 from resources.llama_server import free_port
 from tests.unit.test_agent_loop import act, episode
@@ -27,7 +29,9 @@ ROW = {"variant": "smol~Q4_1~cpu", "task": "math", "sample_id": "add", "cache_ke
 
 @pytest.fixture()
 def mlflow_ui(home):
+    """`mlflow server` as `beyond-vibes mlflow` starts it (its environment too)."""
     port = free_port()
+    mlflow_environment()
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri(),
                                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -44,7 +48,8 @@ def mlflow_ui(home):
             raise RuntimeError("mlflow server did not start")
         yield base
     finally:
-        server.terminate()
+        # the whole session: the server's job consumers too (SIGTERM to the server alone left them to linger ~8 s)
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 

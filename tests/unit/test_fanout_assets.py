@@ -15,6 +15,7 @@ from beyond_vibes_assets.catalog.resource import CatalogResource
 from beyond_vibes_assets.cli.main import main, materialize
 from beyond_vibes_assets.cli.staleness import partition_range, stale_status
 from beyond_vibes_assets.orchestration.sync import sync_instance
+from resources import llm_client
 from tests.conftest import make_pack
 from tests.scripted import ScriptedEndpoint, api_models, last_user
 
@@ -45,6 +46,8 @@ def scripted(home, tmp_path, monkeypatch):
     make_pack(tmp_path / "packs", "words", WORDS, verifier="exact")
     monkeypatch.setenv("BEYOND_VIBES_CONFIG", str(config))
     monkeypatch.setenv("BEYOND_VIBES_PACKS", str(tmp_path / "packs"))
+    # a failed call is retried as configured, without the backoff's seconds (its waits: tests/unit/test_llm_client.py)
+    monkeypatch.setattr(llm_client, "backoff_delay", lambda *args, **kwargs: 0.01)
     instance = dg.DagsterInstance.ephemeral()
     sync_instance(instance, CatalogResource())
     with endpoint.running():
