@@ -61,6 +61,19 @@ def llama_server_pids(marker: str = "") -> set[int]:
     return out
 
 
+def within(seconds: float, check) -> bool:
+    """True as soon as check() is, polling every 50 ms; False if it still is not after `seconds` (a bound a test
+    used to sleep for whole, now ended early)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def have_engine() -> bool:
     return shutil.which("cmake") is not None or bool(os.environ.get("BEYOND_VIBES_CACHE"))
 

@@ -22,7 +22,7 @@ from beyond_vibes_assets.runner.target import Target
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import OpenAICompatibleClient
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS, llama_server_pids, make_pack
+from tests.conftest import LIGHT_PROBE, MATH_ITEMS, llama_server_pids, make_pack, within
 
 pytestmark = pytest.mark.e2e
 VARIANT = "smol~Q4_1~cpu"
@@ -81,8 +81,10 @@ def test_sigkill_of_the_run_process_then_resume(smol_env):
     proc.wait()
     kept = len(store.records())
     assert 2 <= kept < 6, "the kill must land mid-run"
-    time.sleep(1)
-    assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    def alive() -> list[int]:
+        return [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+    assert within(1, lambda: not alive()), alive()
     assert llama_server_pids(str(env.home)) == set()
 
     assert subprocess.run(cmd, env=cli_env, capture_output=True, timeout=600).returncode == 0
