@@ -234,7 +234,7 @@ def test_budget_mechanism_is_recorded_and_the_fallback_works(home, monkeypatch):
     ws_dir.mkdir(parents=True)
     ws = Workspace(ws_dir)
     eat = ("for i in 1 2 3 4; do python3 -c \"import time; b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); "
-           "time.sleep(1)\" & done; wait; echo DONE")
+           "time.sleep(3)\" & done; wait; echo DONE")
     limits = Limits(timeout_s=30, memory_bytes=400 << 20)
     result = ws.run(eat, limits)
     assert result.mechanism
