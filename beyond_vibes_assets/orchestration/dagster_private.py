@@ -36,6 +36,9 @@ _WHERE = {
     "EngineEventData": "dagster._core.events",
     "ExecuteRunArgs": "dagster._grpc.types",
     "execute_run_command": "dagster._cli.api",
+    "SqliteEventLogStorage": "dagster._core.storage.event_log",
+    "SQLITE_BUSY_TIMEOUT_SECONDS": "dagster._core.storage.sqlite",
+    "create_engine": "dagster._core.storage.sql",
 }
 
 
