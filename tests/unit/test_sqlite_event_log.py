@@ -3,6 +3,8 @@ kept. Same files and schema as Dagster's own class (a home reads the same histor
 pools the `engine` pool needs, a bounded set of engines, and none carried into a forked child."""
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -92,7 +94,13 @@ def test_a_forked_child_builds_its_own_engines(seeded):
                     code = 0 if dg.materialize([numbered], partition_key="p5", instance=instance).success else 2
             finally:
                 os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        deadline = time.monotonic() + 60  # a child stuck on a lock it inherited fails the test, never hangs it
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if done[0] == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child did not finish within 60 s")
+        assert os.waitstatus_to_exitcode(done[1]) == 0
         assert storage._engines  # noqa: SLF001 - the parent's are untouched
         assert _partitions(instance) == {"p0", "p5"}
