@@ -28,10 +28,11 @@ sys.path.insert(0, str(REPO))
 
 
 def seed(home: Path, ours: bool) -> None:
+    from tests.conftest import with_dagster_event_log
+
     text = (REPO / "deploy" / "dagster.yaml").read_text()
     if not ours:
-        head, _, tail = text.partition("event_log_storage:\n")
-        text = head + tail.split("class: ReusingSqliteEventLogStorage\n", 1)[1]
+        text = with_dagster_event_log(text)
     (home / "dagster").mkdir(parents=True)
     (home / "dagster" / "dagster.yaml").write_text(text)
 

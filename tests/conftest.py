@@ -74,6 +74,13 @@ def within(seconds: float, check) -> bool:
     return True
 
 
+def with_dagster_event_log(instance_yaml: str) -> str:
+    """An instance config seeded from deploy/dagster.yaml, its `event_log_storage` lines taken out: Dagster's own
+    SQLite event log again (what a home seeded before the platform's kept its engines has)."""
+    head, _, tail = instance_yaml.partition("event_log_storage:\n")
+    return head + tail.split("class: ReusingSqliteEventLogStorage\n", 1)[1]
+
+
 def have_engine() -> bool:
     return shutil.which("cmake") is not None or bool(os.environ.get("BEYOND_VIBES_CACHE"))
 

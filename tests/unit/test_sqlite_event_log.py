@@ -13,6 +13,7 @@ import pytest
 from beyond_vibes_assets.orchestration import dagster_private as private
 from beyond_vibes_assets.orchestration.sqlite_event_log import ReusingSqliteEventLogStorage
 from beyond_vibes_assets.settings import ensure_dagster_home
+from tests.conftest import with_dagster_event_log
 
 
 @dg.asset(partitions_def=dg.StaticPartitionsDefinition([f"p{i}" for i in range(12)]))
@@ -46,7 +47,7 @@ def test_the_seeded_instance_uses_it_with_dagster_s_files_and_concurrency_pools(
 def test_a_home_reads_the_same_history_with_dagster_s_class_and_back(seeded):
     config = seeded / "dagster.yaml"
     ours = config.read_text()
-    stock = ours.split("event_log_storage:")[0] + ours.split("class: ReusingSqliteEventLogStorage\n", 1)[1]
+    stock = with_dagster_event_log(ours)
     with dg.DagsterInstance.get() as instance:
         assert dg.materialize([numbered], partition_key="p1", instance=instance).success
     config.write_text(stock)
