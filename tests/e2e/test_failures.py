@@ -22,10 +22,9 @@ from beyond_vibes_assets.runner.target import Target
 from resources.llama_server import LlamaServerResource
 from resources.llm_client import OpenAICompatibleClient
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS, llama_server_pids, make_pack, within
+from tests.conftest import LIGHT_PROBE, MATH_ITEMS, VARIANT, llama_server_pids, make_pack, within
 
 pytestmark = pytest.mark.e2e
-VARIANT = "smol~Q4_1~cpu"
 STORY_ITEMS = [{"id": f"story{i}", "prompt": f"Write a long story about a lighthouse keeper number {i}.",
                 "check": {"answer": 1}} for i in range(6)]
 

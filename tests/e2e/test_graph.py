@@ -9,10 +9,9 @@ from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.cli.staleness import stale_status
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
-from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS
+from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS, VARIANT
 
 pytestmark = pytest.mark.e2e
-VARIANT = "smol~Q4_1~cpu"
 # every probe figure (llama-bench and perplexity included), at a size a test can afford
 PROBE = {"ops": {"engine_probe": {"config": {**LIGHT_PROBE["ops"]["engine_probe"]["config"], "llama_bench": True,
                                              "perplexity_chunks": 2}}}}

@@ -6,10 +6,9 @@ import pytest
 
 from beyond_vibes_assets.cli.main import materialize
 from resources.warehouse import WarehouseResource
-from tests.conftest import busy_loops, kill_all
+from tests.conftest import VARIANT, busy_loops, kill_all
 
 pytestmark = pytest.mark.e2e
-VARIANT = "smol~Q4_1~cpu"
 ECHO = [{"id": f"e{i}", "prompt": f"Write the word apple, then the number {i}.", "check": {"pattern": r"\S"}}
         for i in range(10)]
 

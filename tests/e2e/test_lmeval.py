@@ -9,10 +9,9 @@ import pytest
 from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
-from tests.conftest import MATH_ITEMS, latest_metadata
+from tests.conftest import MATH_ITEMS, VARIANT, latest_metadata
 
 pytestmark = pytest.mark.e2e
-VARIANT = "smol~Q4_1~cpu"
 LMEVAL = "lm_eval:\n  tasks:\n    - name: bv_arith\n      limit: 8\n"
 
 

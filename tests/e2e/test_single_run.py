@@ -7,10 +7,9 @@ import pytest
 
 from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.cli.staleness import partition_range, stale_status
-from tests.conftest import CAPITAL_ITEMS, MATH_ITEMS
+from tests.conftest import CAPITAL_ITEMS, MATH_ITEMS, VARIANT
 
 pytestmark = pytest.mark.e2e
-VARIANT = "smol~Q4_1~cpu"
 
 
 def counting(monkeypatch, module, name, counts):

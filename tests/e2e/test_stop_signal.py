@@ -10,10 +10,9 @@ import dagster as dg
 import pytest
 
 from beyond_vibes_assets.runner.response_store import ResponseStore
-from tests.conftest import llama_server_pids
+from tests.conftest import VARIANT, llama_server_pids
 
 pytestmark = pytest.mark.e2e
-VARIANT = "smol~Q4_1~cpu"
 SLOW = [{"id": f"story{i}", "prompt": f"Write a long story about a lighthouse keeper number {i}.", "check": {"answer": 1}}
         for i in range(6)]
 

@@ -15,11 +15,10 @@ from beyond_vibes_assets.cli.main import main, materialize
 from beyond_vibes_assets.orchestration.warm_launcher import PID_TAG, code_fingerprint, is_pool_worker
 from beyond_vibes_assets.settings import ensure_dagster_home
 from resources.warehouse import WarehouseResource
-from tests.conftest import LIGHT_PROBE, MATH_ITEMS, REPO, SMOL_CONFIG, make_pack
+from tests.conftest import LIGHT_PROBE, MATH_ITEMS, REPO, SMOL_CONFIG, VARIANT, make_pack
 from tests.servers import DagsterServices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-VARIANT = "smol~Q4_1~cpu"
 ESSAYS = [{"id": f"e{i}", "prompt": f"Write a long story about the number {i}.", "check": {"pattern": r"\S"}}
           for i in range(16)]  # long enough to be generating when it is terminated
 

@@ -82,3 +82,52 @@ def test_rescoring_executes_nothing_and_a_verifier_change_reexecutes_only_its_it
         assert verdict(item, refs[item.id]).passed
     final = sandboxed.stats()
     assert final["executed"] == after["executed"] + 3 and final["cached"] == after["cached"] + 3
+
+
+def test_a_code_pack_through_pack_results_executes_once_and_a_rerun_executes_nothing(home, tmp_path, monkeypatch):
+    """The code pack materialized as `pack_results` against the scripted endpoint (tests/scripted.py: mocked only
+    because no model runs here), executed in the real sandbox: every reply with code runs once, an empty one is
+    a wrong answer that runs nothing, and a second materialization sends nothing and executes nothing. Replaces
+    tests/e2e/test_exec_pack_graph.py (its answers came from SmolLM2; the execution path is the same)."""
+    import shutil
+
+    import dagster as dg
+
+    from beyond_vibes_assets.catalog.resource import CatalogResource
+    from beyond_vibes_assets.cli.main import materialize
+    from beyond_vibes_assets.orchestration.sync import sync_instance
+    from resources.warehouse import WarehouseResource
+    from tests.conftest import latest_metadata
+    from tests.scripted import ScriptedEndpoint, api_models, last_user
+
+    packs = tmp_path / "packs"
+    shutil.copytree(REPO_ROOT / "packs" / "code", packs / "code")
+    lines = (packs / "code" / "items.jsonl").read_text().splitlines()[:4]  # four items keep the test short
+    (packs / "code" / "items.jsonl").write_text("\n".join(lines) + "\n")
+    items = [json.loads(line) for line in lines]
+    refs = references(load_pack(REPO_ROOT / "packs" / "code"))
+    no_code = items[-1]["id"]
+    replies = {i["prompt"]: "" if i["id"] == no_code else refs[i["id"]] for i in items}
+    endpoint = ScriptedEndpoint(lambda body: next(r for p, r in replies.items() if p in last_user(body)))
+    config = tmp_path / "models.yaml"
+    config.write_text(api_models(endpoint.url, ["good"]))
+    monkeypatch.setenv("BEYOND_VIBES_CONFIG", str(config))
+    monkeypatch.setenv("BEYOND_VIBES_PACKS", str(packs))
+    instance = dg.DagsterInstance.ephemeral()
+    sync_instance(instance, CatalogResource())
+    key = dg.MultiPartitionKey({"variant": "good~api~openai_compatible", "task": "code"})
+    with endpoint.running():
+        assert materialize(["pack_definition"], "code", instance=instance)
+        assert materialize(["pack_results"], key, instance=instance)
+        rows = {r["sample_id"]: r for r in WarehouseResource().query(
+            "SELECT sample_id, verdict_reason, failure_mode, passed FROM samples WHERE task = 'code'")}
+        assert len(rows) == 4 and all(r["failure_mode"] is None for r in rows.values())
+        assert [i for i, r in rows.items() if not r["passed"]] == [no_code]
+        assert rows[no_code]["verdict_reason"] == "no code in the reply"
+        first = latest_metadata(instance, "pack_results", key)
+        assert first["sent"].value == 4 and first["executions"].value == 3  # the reply without code ran nothing
+
+        assert materialize(["pack_results"], key, instance=instance)
+        again = latest_metadata(instance, "pack_results", key)
+        assert again["sent"].value == 0 and again["executions"].value == 0 and endpoint.count() == 4
+    assert WarehouseResource().query("SELECT count(*) AS n FROM samples WHERE task = 'code'") == [{"n": 4}]

@@ -173,11 +173,10 @@ def agent_script(body):
     return json.dumps({"tool": "finish", "arguments": {"answer": "Wrote NOTE.md."}})
 
 
-def note_sim_episodes(endpoint, instance, tmp_path, monkeypatch):
-    """The `note` sim and an episode of each variant played by the scripted agent; the partition keys."""
+def write_note_sim(tmp_path, monkeypatch) -> None:
+    """The `note` sim (write NOTE.md, finish) under tmp_path/sims, named by BEYOND_VIBES_SIMS."""
     import yaml
 
-    endpoint.script = agent_script
     sim = tmp_path / "sims" / "note"
     (sim / "repo").mkdir(parents=True)
     (sim / "repo" / "README.md").write_text("a repo\n")
@@ -187,6 +186,12 @@ def note_sim_episodes(endpoint, instance, tmp_path, monkeypatch):
     (sim / "task.yaml").write_text(yaml.safe_dump(SIM_TASK))
     monkeypatch.setenv("BEYOND_VIBES_SIMS", str(tmp_path / "sims"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+def note_sim_episodes(endpoint, instance, tmp_path, monkeypatch):
+    """The `note` sim and an episode of each variant played by the scripted agent; the partition keys."""
+    endpoint.script = agent_script
+    write_note_sim(tmp_path, monkeypatch)
     sync_instance(instance, CatalogResource())
     run(instance, "sim_definition", ["note"])
     keys = [key(v, "note", "sim") for v in (GOOD, BAD)]
@@ -217,6 +222,22 @@ def test_sim_episodes_fan_out_with_a_scripted_agent(scripted, tmp_path, monkeypa
     steps = WarehouseResource().query("SELECT DISTINCT series FROM sim_steps ORDER BY 1")
     assert [r["series"] for r in steps] == ["builtin/prompted x2", "canonical"]
     assert WarehouseResource().query("SELECT count(*) AS n FROM current_episodes") == [{"n": 2}]  # canonical only
+
+    # a metric's code changes: the sims go stale, the packs do not, and re-scoring asks the model nothing (replaces
+    # tests/e2e/test_sim_episodes.py::test_a_metric_change_restales_only_sims_and_rescoring_sends_nothing)
+    from beyond_vibes_assets.agent.episodes import episode_store
+    from beyond_vibes_assets.catalog import sims as sims_module
+
+    assert run(instance, "pack_definition", ["math"])[0] and run(instance, "pack_results", [key(GOOD, "math")])[0]
+    before, sent = episode_store(GOOD, "note").records(), endpoint.count()
+    real = sims_module.criteria_code_version
+    monkeypatch.setattr(sims_module, "criteria_code_version", lambda: "edited-" + real())
+    assert run(instance, "sim_definition", ["note"])[0]
+    assert stale_status(instance, "sim_episodes", keys[0]) == "STALE"
+    assert stale_status(instance, "pack_results", key(GOOD, "math")) == "FRESH"
+    assert run(instance, "sim_episodes", keys)[0]
+    assert endpoint.count() == sent and episode_store(GOOD, "note").records() == before  # re-scored from the records
+    assert stale_status(instance, "sim_episodes", keys[0]) == "FRESH"
 
 
 def test_lm_eval_results_fan_out_with_only_and_coverage(scripted):
@@ -347,6 +368,36 @@ def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path
     n = len(done)
     ok, done = run(instance, "judge_scores", keys, {"only": [str(keys[0])]})
     assert ok and len(done) == n + 1 and done.count(str(keys[0])) > done.count(str(keys[1]))
+
+    # a second rubric, then an edit of the first: only the edited rubric's program changes, judge_scores goes stale,
+    # and re-scoring asks only the edited rubric's calls, one per episode (replaces the rubric-edit half of
+    # tests/e2e/test_judges.py, whose real judge now covers compiling and scoring once)
+    judges = tmp_path / "judges"
+    (judges / "tidy.yaml").write_text((judges / "notes.yaml").read_text().replace("name: notes", "name: tidy"))
+    (judges / "labels" / "tidy.jsonl").write_text((judges / "labels" / "notes.jsonl").read_text().replace(
+        '"notes-', '"tidy-'))
+    instance.add_dynamic_partitions("rubric", ["tidy"])
+    sync_instance(instance, CatalogResource())
+    compiled_only = {"mlflow_judge": False, "baseline": False}
+    assert run(instance, "judge_program", ["notes", "tidy"], compiled_only)[0]
+    assert run(instance, "judge_scores", keys)[0]
+    assert {r["rubric"] for r in wh.query("SELECT DISTINCT rubric FROM judge_scores")} == {"notes", "tidy"}
+    version = lambda rubric: instance.fetch_materializations(dg.AssetRecordsFilter(  # noqa: E731
+        asset_key=dg.AssetKey("judge_program"), asset_partitions=[rubric]), limit=1).records[
+        0].asset_materialization.tags["dagster/data_version"]
+    versions = {r: version(r) for r in ("notes", "tidy")}
+    cache_keys = {(r["variant"], r["rubric"]): r["cache_key"] for r in wh.query(
+        "SELECT variant, rubric, cache_key FROM judge_scores")}
+    path = judges / "notes.yaml"
+    path.write_text(path.read_text().replace("the note it was asked for", "the one note it was asked for"))
+    assert run(instance, "judge_program", ["notes", "tidy"], compiled_only)[0]
+    assert version("notes") != versions["notes"] and version("tidy") == versions["tidy"]
+    assert stale_status(instance, "judge_scores", keys[0]) == "STALE"
+    before = judge_calls()
+    assert run(instance, "judge_scores", keys)[0] and judge_calls() - before == len(keys)
+    after = {(r["variant"], r["rubric"]): r["cache_key"] for r in wh.query(
+        "SELECT variant, rubric, cache_key FROM judge_scores")}
+    assert all((after[k] == v) == (k[1] == "tidy") for k, v in cache_keys.items())
 
 
 def test_packs_run_sees_an_edited_pack_without_being_told(scripted, capsys):
