@@ -2,8 +2,9 @@
 
 A family (runner/family.py) supplies Dagster-free definition / prepare / execute; this module does the rest, once:
 keep the `only` partitions, group them by variant, record the catalog state, load every definition and prepare
-every variant (a broken one fails only its own partitions), record the all-answered partitions first on one
-warehouse connection (no engine) and then the rest, emit each partition's materialization the moment it is recorded, run
+every variant (a broken one fails only its own partitions), run what calls a model and record the all-answered
+partitions on one warehouse connection while the run would wait for the engine pool (else after), emit each
+partition's materialization the moment it is recorded (or the moment the run may yield again), run
 the coverage and history checks, and fail the run with one message naming every failed partition as
 `<dimension>|<variant>` (Dagster's own key format) while the others stay materialized.
 """
@@ -24,17 +25,20 @@ from .runner import progress as progress_hooks
 from .runner.family import Family, Hooks, Prepared
 
 
-def hooks_for(context: dg.AssetExecutionContext) -> Hooks:
-    """The run's id, logs, engine-pool slot and progress, lent to a family."""
+def hooks_for(context: dg.AssetExecutionContext, while_waiting: Callable[[], None] | None = None) -> Hooks:
+    """The run's id, logs, engine-pool slot (with the work to do if it has to wait) and progress, lent to a family."""
     return Hooks(run_id=context.run_id, log=context.log.info, warn=context.log.warning,
-                 slot=lambda key: engine_slot(context, key), progress=lambda label: _progress(context, label))
+                 slot=lambda key: engine_slot(context, key, while_waiting=while_waiting),
+                 progress=lambda label: _progress(context, label))
 
 
 def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any, catalog: Any,
             only: Sequence[str] = ()) -> Iterator[Any]:
     keys = [k for k in context.partition_keys if not only or str(k) in set(only)]
     groups = group_by_variant(keys, family.dimension)
-    hooks = hooks_for(context)
+    answered: list[Prepared] = []  # partitions whose answers are all stored, not yet recorded
+    meanwhile: list[dg.AssetMaterialization] = []  # recorded while waiting for the engine, not yet yielded
+    hooks = hooks_for(context, while_waiting=lambda: meanwhile.extend(record(answered)))
     failed: dict[str, str] = {}
 
     def key(variant: str, name: str) -> dg.MultiPartitionKey:
@@ -77,14 +81,35 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
                 scored.append((variant, name))
             yield partition_materialization(context, partition, outcome.metadata, tags=outcome.tags)
 
-    # every partition whose answers are all stored first (whole variants, and a variant's answered partitions where
-    # its family can split them off), on one connection: a burst of short writes that never waits for the engine pool
-    # or holds it; then what calls a model, each variant on its own connections: a session is never held while a
-    # model generates (other runs write meanwhile)
+    def record(batch: list[Prepared]) -> list[dg.AssetMaterialization]:
+        """The partitions that need no model call (whole variants, and a variant's answered partitions where its
+        family can split them off), on one connection: a burst of short writes that never holds the engine."""
+        taken, batch[:] = list(batch), []
+        out: list[dg.AssetMaterialization] = []
+        if not taken:
+            return out
+        try:
+            with warehouse.session():
+                out.extend(emit(taken))
+        except Exception as exc:  # noqa: BLE001 - the warehouse failed under them: these partitions fail, not the run's model work
+            done = {event.partition for event in out}
+            for p in taken:
+                for name in p.definitions:
+                    if str(key(p.variant, name)) not in done | set(failed):
+                        fail(p.variant, name, exc)
+        return out
+
+    # what calls a model first, each variant on its own connections (a session is never held while a model
+    # generates: other runs write meanwhile); the answered partitions are recorded while the run would wait for the
+    # engine pool (hooks.slot), or after the model work when it never had to: the engine is never left idle for them
+    # (a backfill's runs start together) and never held while they are written
     sides = [p.split() for p in prepared]
-    with warehouse.session():
-        yield from emit([answered for answered, _ in sides if answered])
-    yield from emit([todo for _, todo in sides if todo])
+    answered.extend(a for a, _ in sides if a)
+    for event in emit([todo for _, todo in sides if todo]):
+        yield from _drain(meanwhile)
+        yield event
+    yield from _drain(meanwhile)
+    yield from record(answered)
     if family.coverage_check:
         complete = all(c["rows"] == (c["unique"] if c["unique"] is not None else c["rows"]) == c["wanted"]
                        for c in coverage.values())
@@ -97,6 +122,11 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
                                      f"{len(keys) - len(failed)} are materialized):\n"
                                      + "\n".join(f"  {k}: {v[:500]}" for k, v in failed.items()),
                          metadata={k: dg.MetadataValue.text(v[:2000]) for k, v in failed.items()})
+
+
+def _drain(events: list[Any]) -> Iterator[Any]:
+    while events:
+        yield events.pop(0)
 
 
 def _progress(context: dg.AssetExecutionContext, label: str) -> Callable[[int, int, str], None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 
@@ -28,8 +28,11 @@ def _holds(storage, pool: str, run_id: str, key: str) -> bool:
 
 
 @contextlib.contextmanager
-def engine_slot(context: dg.AssetExecutionContext, holder: str, pool: str = ENGINE_POOL) -> Iterator[None]:
-    """Block until a slot of `pool` is free, hold it for the block, always free it."""
+def engine_slot(context: dg.AssetExecutionContext, holder: str, pool: str = ENGINE_POOL,
+                while_waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Block until a slot of `pool` is free, hold it for the block, always free it. `while_waiting` is work that needs
+    no engine, done (once) the first time the slot is taken, instead of after the wait: a backfill's runs all start
+    together, and each recording its answered partitions before asking for the engine left the engine idle meanwhile."""
     storage = context.instance.event_log_storage
     if not storage.supports_global_concurrency_limits:  # in-memory instances (tests): nothing to share
         yield
@@ -48,6 +51,11 @@ def engine_slot(context: dg.AssetExecutionContext, holder: str, pool: str = ENGI
             storage.free_concurrency_slot_for_step(run_id, key)
             context.log.info(f"'{pool}' slot for {holder} was taken at the same moment by another run; retrying")
             time.sleep(random.uniform(0.2, 1.0))
+            continue
+        if while_waiting is not None:  # then ask again at once: the slot may have come free meanwhile
+            context.log.info(f"'{pool}' pool busy: recording what needs no engine before waiting to serve {holder}")
+            work, while_waiting = while_waiting, None
+            work()
             continue
         if waited == 0.0:
             context.log.info(f"waiting for a free '{pool}' pool slot to serve {holder}")

@@ -106,11 +106,10 @@ def test_pack_results_fan_out_answered_first_only_and_staleness(scripted):
     assert stale_status(instance, "pack_results", key(GOOD, "math")) == "FRESH"
 
 
-def test_a_variant_s_answered_partitions_are_recorded_before_its_model_calls(scripted):
-    """A variant with new work in one pack and every answer stored for another records the answered partition first,
-    with no engine: it never waits behind the engine pool (a backfill's runs queue there one variant at a time) nor
-    holds it. Before, a variant's partitions went in name order under its server, so at 1,000 partitions the
-    answered ones were written one run at a time while each run held the engine (benchmarks/backfill_overhead.py)."""
+def test_a_variant_s_answered_partitions_are_recorded_apart_from_its_model_calls(scripted):
+    """A variant with new work in one pack and every answer stored for another records the answered partition with
+    no model call, apart from the new work: here, with no engine pool to wait for, after it (while the run waits for
+    the pool, it is recorded meanwhile: tests/unit/test_engine_wait.py)."""
     from beyond_vibes_assets.runner.family import Prepared
 
     endpoint, instance, _ = scripted
@@ -122,7 +121,7 @@ def test_a_variant_s_answered_partitions_are_recorded_before_its_model_calls(scr
     (last,) = instance.get_runs(limit=1)
     order = [e.dagster_event.partition for e in instance.all_logs(last.run_id)
              if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"]
-    assert order == [str(key(GOOD, "words")), str(key(GOOD, "math"))]
+    assert order == [str(key(GOOD, "math")), str(key(GOOD, "words"))]
     # the split itself: a family that cannot serve a subset (no by_name) keeps the variant whole
     whole = Prepared("v", {"a": 1, "b": 2}, 3)
     assert whole.split() == (None, whole)
