@@ -4,7 +4,7 @@ A family (runner/family.py) supplies Dagster-free definition / prepare / execute
 keep the `only` partitions, group them by variant, record the catalog state, load every definition and prepare
 every variant (a broken one fails only its own partitions), run what calls a model and record the all-answered
 partitions on one warehouse connection while the run would wait for the engine pool (else after), emit each
-partition's materialization the moment it is recorded (or the moment the run may yield again), run
+partition's materialization the moment it is recorded (those recorded while waiting after the model work), run
 the coverage and history checks, and fail the run with one message naming every failed partition as
 `<dimension>|<variant>` (Dagster's own key format) while the others stay materialized.
 """
@@ -102,13 +102,13 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
     # what calls a model first, each variant on its own connections (a session is never held while a model
     # generates: other runs write meanwhile); the answered partitions are recorded while the run would wait for the
     # engine pool (hooks.slot), or after the model work when it never had to: the engine is never left idle for them
-    # (a backfill's runs start together) and never held while they are written
+    # (a backfill's runs start together) and never held while they are written. Their events are stored after the
+    # model work too: a partition's event is stored when it is yielded, and the model work yields from inside its
+    # variant's serving, where storing 200 events held the engine ~0.8 s (benchmarks/backfill_overhead.py)
     sides = [p.split() for p in prepared]
     answered.extend(a for a, _ in sides if a)
-    for event in emit([todo for _, todo in sides if todo]):
-        yield from _drain(meanwhile)
-        yield event
-    yield from _drain(meanwhile)
+    yield from emit([todo for _, todo in sides if todo])
+    yield from meanwhile
     yield from record(answered)
     if family.coverage_check:
         complete = all(c["rows"] == (c["unique"] if c["unique"] is not None else c["rows"]) == c["wanted"]
@@ -122,11 +122,6 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
                                      f"{len(keys) - len(failed)} are materialized):\n"
                                      + "\n".join(f"  {k}: {v[:500]}" for k, v in failed.items()),
                          metadata={k: dg.MetadataValue.text(v[:2000]) for k, v in failed.items()})
-
-
-def _drain(events: list[Any]) -> Iterator[Any]:
-    while events:
-        yield events.pop(0)
 
 
 def _progress(context: dg.AssetExecutionContext, label: str) -> Callable[[int, int, str], None]:

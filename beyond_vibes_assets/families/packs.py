@@ -26,7 +26,7 @@ from ..runner.target import CANONICAL_SAMPLING, sampling_with
 from ..scoring import judged, sandboxed
 from ..scoring.outcomes import contended, rate_fields
 from ..settings import settings
-from .pack_traces import log_pack_samples
+from .pack_traces import log_pack_samples, warm_up
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class PackFamily(ServedFamily):
         self.speeds: dict[str, MeasuredSpeed] = {}
         self.load: float | None = None
         self.deferred: dict[str, list[list[dict[str, Any]]]] = {}  # per variant: scored rows whose traces wait
+        self.warming: dict[str, Any] = {}  # per variant: MLflow's start-up, begun while its server generates
 
     def begin(self, variants: list[str]) -> None:
         self.speeds = {v: measured_speed(self.warehouse, v) for v in variants}
@@ -93,6 +94,8 @@ class PackFamily(ServedFamily):
 
     def run_variant(self, prepared: Prepared, endpoint: Endpoint, hooks: Hooks):
         resolved = prepared.state.resolved
+        if endpoint.server is not None and prepared.pending and settings().pack_traces:
+            self.warming[prepared.variant] = warm_up(list(prepared.definitions))
         for name, pack in prepared.definitions.items():
             if endpoint.server is not None and not endpoint.server.alive():
                 yield name, RuntimeError(f"llama-server exited (log {endpoint.server.log_path})")
@@ -114,6 +117,8 @@ class PackFamily(ServedFamily):
 
     def after_serving(self, prepared: Prepared, hooks: Hooks) -> None:
         """The traces of the partitions a llama-server answered, once it stopped and its engine slot is free."""
+        if warming := self.warming.pop(prepared.variant, None):
+            warming.join()
         for rows in self.deferred.pop(prepared.variant, []):
             hooks.log(f"{prepared.variant} {rows[0]['task']}: traces {_trace(rows)}")
 
