@@ -45,6 +45,7 @@ def warm_up(packs: list[str]) -> threading.Thread:
             mlflow = mlflow_module()
             for pack in packs:
                 _experiment(mlflow, pack)
+            import litellm  # noqa: F401 - MLflow prices each chat span with it: ~2 s of imports on the first trace
 
     thread = threading.Thread(target=warm, name="mlflow-warm-up", daemon=True)
     thread.start()
