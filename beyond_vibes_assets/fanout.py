@@ -91,7 +91,7 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
         try:
             with warehouse.session():
                 out.extend(emit(taken))
-        except Exception as exc:  # noqa: BLE001 - the warehouse failed under them: these partitions fail, not the run's model work
+        except Exception as exc:  # noqa: BLE001 - the warehouse failed: these partitions fail, not the model work
             done = {event.partition for event in out}
             for p in taken:
                 for name in p.definitions:

@@ -68,7 +68,8 @@ def materialize_both(inst, family) -> list[str]:
     parts = dg.MultiPartitionsDefinition({"variant": dg.DynamicPartitionsDefinition(name="variant"),
                                           "task": dg.DynamicPartitionsDefinition(name="task")})
 
-    @dg.asset(partitions_def=parts, name="stand_in", output_required=False, backfill_policy=dg.BackfillPolicy.single_run())
+    @dg.asset(partitions_def=parts, name="stand_in", output_required=False,
+              backfill_policy=dg.BackfillPolicy.single_run())
     def stand_in(context: dg.AssetExecutionContext):
         yield from fan_out(context, family, warehouse=WarehouseResource(), catalog=CatalogResource())
 
