@@ -14,6 +14,7 @@ Run time is measured from the run records (run start to run end). Dagster's back
 
     .venv/bin/python benchmarks/backfill_overhead.py [--new-items 16] [--new-tokens 128] [--home DIR]
         [--answered-packs 200 --items-per-pack 1]   # 1,000 answered partitions
+        [--timeline]   # each variant's server up and last answer in the backfill with new work
 """
 
 from __future__ import annotations
@@ -68,6 +69,23 @@ def model_call_seconds(instance, keys: list[str]) -> tuple[float, int]:
     return total, sent
 
 
+def engine_timeline(instance, runs: list[dict]) -> list[tuple[float, str]]:
+    """(seconds since the backfill's first run started, what): each variant's server up and its last answer (the
+    run log's [N/N] line), and the last run's end, read from the runs' own event logs: where the run wall time that
+    is not model calls went."""
+    import re
+
+    t0 = min(r["startTime"] for r in runs)
+    marks = [(max(r["endTime"] for r in runs) - t0, "the last run ended")]
+    for run in runs:
+        for entry in instance.all_logs(run["id"]):
+            message = entry.user_message or ""
+            done = re.match(r"\[(\d+)/(\d+)\] ", message)
+            if message.startswith("llama-server for ") or (done and done.group(1) == done.group(2)):
+                marks.append((entry.timestamp - t0, message[:100]))
+    return sorted(marks)
+
+
 def backfill_with_default_launcher(env: dict[str, str], home: Path, answered: list[str]) -> dict:
     """Backfill A once more, the instance's run_launcher block removed (Dagster's DefaultRunLauncher)."""
     config = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
@@ -93,6 +111,8 @@ def main() -> int:
     parser.add_argument("--answered-packs", type=int, default=5,
                         help="answered packs per variant (5 variants: 5 -> 25 partitions, 200 -> 1,000)")
     parser.add_argument("--items-per-pack", type=int, default=4, help="items of each answered pack")
+    parser.add_argument("--timeline", action="store_true",
+                        help="also print when each variant's server came up and answered last in the backfill with new work")
     args = parser.parse_args()
     home = Path(args.home or tempfile.mkdtemp(prefix="bv-backfill-")).resolve()
     packs = home / "packs"
@@ -143,6 +163,9 @@ def main() -> int:
           f"{sent} items sent")
     print(f"  run wall {b['run_span_s']:.1f}s vs model-call time {calls:.1f}s: ratio {ratio:.2f} (target <= 1.2); "
           f"launch to done {b['launch_to_done_s']:.1f}s (includes the daemon's 30 s polling)")
+    if args.timeline:  # backfill B's engine, from its runs' event logs
+        for at, what in engine_timeline(instance, b["runs"]):
+            print(f"  {at:7.2f}s  {what}")
     print(f"backfill A: {len(answered)} answered partitions, {len(a['runs'])} run(s), status {a['status']}")
     print(f"  run wall {a['run_span_s']:.1f}s = {per_partition:.3f} s per answered partition (target <= 0.2); "
           f"launch to done {a['launch_to_done_s']:.1f}s = {a['launch_to_done_s'] / len(answered):.2f} s per partition")
