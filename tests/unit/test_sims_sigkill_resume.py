@@ -49,13 +49,15 @@ def test_a_killed_sims_run_resumes_keeping_finished_episodes(home, tmp_path, mon
     argv = ["sims", "run", "--variant", GOOD, "--sim", "note", "--repeats", "3"]
     store = episode_store(GOOD, "note")
     with endpoint.running():
-        proc = subprocess.Popen([sys.executable, "-m", "beyond_vibes_assets.cli.main", *argv], env=dict(os.environ),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        log = tmp_path / "first-run.log"  # a file, not a pipe: a full pipe would stall the run it logs
+        with log.open("wb") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "beyond_vibes_assets.cli.main", *argv], env=dict(os.environ),
+                                    stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 120
             while not held.is_set() and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert held.is_set(), proc.stderr.read() if proc.poll() is not None else "the second episode never started"
+            assert held.is_set(), log.read_text()[-3000:]  # the second episode never started
             # the first episode's record is written as it ends, then again with its trace id
             assert within(60, lambda: any(r.get("trace_id") for r in store.records()))
             proc.send_signal(signal.SIGKILL)
