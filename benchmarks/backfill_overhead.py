@@ -15,6 +15,7 @@ Run time is measured from the run records (run start to run end). Dagster's back
     .venv/bin/python benchmarks/backfill_overhead.py [--new-items 16] [--new-tokens 128] [--home DIR]
         [--answered-packs 200 --items-per-pack 1]   # 1,000 answered partitions
         [--timeline]   # each variant's server up and last answer in the backfill with new work
+        [--default-launcher]   # Dagster's own run launcher (the shipped default) for every backfill
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def main() -> int:
     parser.add_argument("--answered-packs", type=int, default=5,
                         help="answered packs per variant (5 variants: 5 -> 25 partitions, 200 -> 1,000)")
     parser.add_argument("--items-per-pack", type=int, default=4, help="items of each answered pack")
+    parser.add_argument("--default-launcher", action="store_true",
+                        help="every backfill with Dagster's default run launcher (the shipped default), not the warm pool")
     parser.add_argument("--timeline", action="store_true",
                         help="also print when each variant's server came up and answered last in the backfill with new work")
     args = parser.parse_args()
@@ -120,7 +123,8 @@ def main() -> int:
     write_packs(packs, args.new_items, args.new_tokens, answered_names, args.items_per_pack)
     env = {**os.environ, "BEYOND_VIBES_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
            "BEYOND_VIBES_CONFIG": str(REPO / "models.yaml"), "BEYOND_VIBES_PACKS": str(packs),
-           "BEYOND_VIBES_WARM_LAUNCHER": "1"}  # backfill A with the warm pool, then again with Dagster's own
+           # backfill A with the warm pool, then again with Dagster's own; --default-launcher: Dagster's throughout
+           "BEYOND_VIBES_WARM_LAUNCHER": "0" if args.default_launcher else "1"}
     os.environ.update(env)
 
     import dagster as dg
@@ -154,7 +158,7 @@ def main() -> int:
     finally:
         dagster.close()
     default = None
-    if not args.skip_default:
+    if not args.skip_default and not args.default_launcher:
         print("backfill A again with Dagster's default run launcher (a new interpreter per run)...", flush=True)
         default = backfill_with_default_launcher(env, home, answered)
     per_partition = a["run_span_s"] / len(answered)
