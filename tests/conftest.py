@@ -220,10 +220,20 @@ def kill_all(pids: list[int]) -> None:
             pass
 
 
-def latest_metadata(instance, asset: str, partition=None) -> dict:
-    """The metadata of an asset partition's latest materialization."""
+def latest_materialization(instance, asset: str, partition=None):
+    """An asset partition's latest materialization (the asset's, without a partition)."""
     import dagster as dg
 
     records = instance.fetch_materializations(dg.AssetRecordsFilter(
         asset_key=dg.AssetKey(asset), asset_partitions=[str(partition)] if partition else None), limit=1)
-    return records.records[0].asset_materialization.metadata
+    return records.records[0].asset_materialization
+
+
+def latest_metadata(instance, asset: str, partition=None) -> dict:
+    """The metadata of an asset partition's latest materialization."""
+    return latest_materialization(instance, asset, partition).metadata
+
+
+def latest_data_version(instance, asset: str, partition=None) -> str:
+    """The data version Dagster recorded with an asset partition's latest materialization."""
+    return latest_materialization(instance, asset, partition).tags["dagster/data_version"]

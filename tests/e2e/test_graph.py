@@ -9,7 +9,7 @@ from beyond_vibes_assets.cli.main import materialize
 from beyond_vibes_assets.cli.staleness import stale_status
 from beyond_vibes_assets.runner.response_store import ResponseStore
 from resources.warehouse import WarehouseResource
-from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS, VARIANT
+from tests.conftest import CAPITAL_ITEMS, LIGHT_PROBE, MATH_ITEMS, VARIANT, latest_data_version, latest_materialization
 
 pytestmark = pytest.mark.e2e
 # every probe figure (llama-bench and perplexity included), at a size a test can afford
@@ -19,12 +19,6 @@ PROBE = {"ops": {"engine_probe": {"config": {**LIGHT_PROBE["ops"]["engine_probe"
 
 def mk(variant, task):
     return dg.MultiPartitionKey({"variant": variant, "task": task})
-
-
-def latest_meta(instance, asset, partition=None):
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[str(partition)] if partition else None), limit=1)
-    return records.records[0].asset_materialization
 
 
 def check_result(instance, asset, check):
@@ -45,7 +39,7 @@ def test_whole_graph_resume_and_freshness(smol_env):
 
     report = (env.home / "reports" / "report.md").read_text()
     assert f"`{VARIANT}`" in report and "/4" in report and "/2" in report
-    probe = latest_meta(inst, "engine_probe", VARIANT).metadata
+    probe = latest_materialization(inst, "engine_probe", VARIANT).metadata
     assert probe["server_predicted_tps"].value > 0 and probe["perplexity"].value > 1
     assert probe["bench_tg32_tps"].value > 0 and probe["load_time_s"].value > 0
     wh = WarehouseResource()
@@ -58,7 +52,7 @@ def test_whole_graph_resume_and_freshness(smol_env):
     # a second materialization: zero requests, no duplicate rows
     lines_before = len(ResponseStore.for_partition(VARIANT, "math").records())
     assert materialize(["pack_results"], mk(VARIANT, "math"), instance=inst)
-    meta = latest_meta(inst, "pack_results", mk(VARIANT, "math")).metadata
+    meta = latest_materialization(inst, "pack_results", mk(VARIANT, "math")).metadata
     assert meta["sent"].value == 0 and meta["cached"].value == 4
     assert len(ResponseStore.for_partition(VARIANT, "math").records()) == lines_before
     assert wh.query("SELECT count(*) AS n FROM samples WHERE task = 'math'") == [{"n": 4}]
@@ -66,16 +60,16 @@ def test_whole_graph_resume_and_freshness(smol_env):
     # an override run is recorded beside the canonical one, tagged, and kept out of the leaderboard
     hot = {"ops": {"pack_results": {"config": {"temperature": 0.9, "seed": 5}}}}
     assert materialize(["pack_results"], mk(VARIANT, "math"), run_config=hot, instance=inst)
-    meta = latest_meta(inst, "pack_results", mk(VARIANT, "math"))
+    meta = latest_materialization(inst, "pack_results", mk(VARIANT, "math"))
     assert meta.tags["beyond_vibes/canonical"] == "false" and meta.metadata["sent"].value == 4
     assert wh.query("SELECT canonical, count(*) AS n FROM samples WHERE task = 'math' GROUP BY ALL ORDER BY 1") == [
         {"canonical": False, "n": 4}, {"canonical": True, "n": 4}]
     assert wh.query("SELECT n FROM leaderboard") == [{"n": 6}]
 
     # an unchanged weights file keeps downstream fresh; a second probe checks determinism against the first
-    before = latest_meta(inst, "model_weights", VARIANT).tags["dagster/data_version"]
+    before = latest_data_version(inst, "model_weights", VARIANT)
     assert materialize(["model_weights"], VARIANT, instance=inst)
-    assert latest_meta(inst, "model_weights", VARIANT).tags["dagster/data_version"] == before
+    assert latest_data_version(inst, "model_weights", VARIANT) == before
     assert stale_status(inst, "engine_probe", VARIANT) == "FRESH"
     assert materialize(["engine_probe"], VARIANT, run_config=LIGHT_PROBE, instance=inst)  # determinism: any size
     determinism = check_result(inst, "engine_probe", "deterministic")
@@ -89,7 +83,7 @@ def test_verifier_change_rescores_only_its_pack_without_model_calls(smol_env, mo
     for pack in ("math", "capitals"):
         assert materialize(["pack_definition"], pack, instance=inst)
         assert materialize(["pack_results"], mk(VARIANT, pack), instance=inst)
-    versions = {p: latest_meta(inst, "pack_definition", p).tags["dagster/data_version"] for p in ("math", "capitals")}
+    versions = {p: latest_data_version(inst, "pack_definition", p) for p in ("math", "capitals")}
 
     from beyond_vibes_assets.scoring import registry as V
 
@@ -99,13 +93,13 @@ def test_verifier_change_rescores_only_its_pack_without_model_calls(smol_env, mo
     monkeypatch.setitem(V.VERIFIERS, "numeric", numeric_always_passes)
     for pack in ("math", "capitals"):
         assert materialize(["pack_definition"], pack, instance=inst)
-    after = {p: latest_meta(inst, "pack_definition", p).tags["dagster/data_version"] for p in ("math", "capitals")}
+    after = {p: latest_data_version(inst, "pack_definition", p) for p in ("math", "capitals")}
     assert after["math"] != versions["math"] and after["capitals"] == versions["capitals"]
     assert stale_status(inst, "pack_results", mk(VARIANT, "math")) == "STALE"
     assert stale_status(inst, "pack_results", mk(VARIANT, "capitals")) == "FRESH"
 
     assert materialize(["pack_results"], mk(VARIANT, "math"), instance=inst)
-    meta = latest_meta(inst, "pack_results", mk(VARIANT, "math")).metadata
+    meta = latest_materialization(inst, "pack_results", mk(VARIANT, "math")).metadata
     assert meta["sent"].value == 0 and meta["pass_rate"].value == 1.0
     details = WarehouseResource().query("SELECT verdict_detail FROM samples WHERE task = 'math'")
     assert all(json.loads(d["verdict_detail"]) == {"v2": True} for d in details)

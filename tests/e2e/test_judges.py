@@ -14,7 +14,7 @@ from beyond_vibes_assets.cli.main import materialize, materialize_many
 from beyond_vibes_assets.cli.staleness import stale_status
 from beyond_vibes_assets.definitions import default_resources
 from resources.warehouse import WarehouseResource
-from tests.conftest import VARIANT, latest_metadata
+from tests.conftest import VARIANT, latest_data_version, latest_metadata
 from tests.e2e.test_sim_episodes import ready
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +40,6 @@ def judges_folder(root):
                  for i, (answer, score) in enumerate(ANSWERS)]
         (folder / "labels" / f"{rubric}.jsonl").write_text("\n".join(lines) + "\n")
     return folder
-
-
-def _data_version(instance, rubric: str) -> str:
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(
-        asset_key=dg.AssetKey("judge_program"), asset_partitions=[rubric]), limit=1).records
-    return records[0].asset_materialization.tags["dagster/data_version"]
 
 
 def _server_starts(home) -> int:
@@ -94,9 +88,9 @@ def test_compiled_judges_score_real_episodes_once_and_people_s_assessments_becom
 
     # again: the stored programs are reused and every judge call is cached, so no judge server starts at all
     starts = _server_starts(env.home)
-    versions = {r: _data_version(inst, r) for r in ("grounding", "style")}
+    versions = {r: latest_data_version(inst, "judge_program", r) for r in ("grounding", "style")}
     assert materialize_many("judge_program", ["grounding", "style"], instance=inst, resources=resources, force=True)
-    assert {r: _data_version(inst, r) for r in versions} == versions
+    assert {r: latest_data_version(inst, "judge_program", r) for r in versions} == versions
     assert stale_status(inst, "judge_scores", key) == "FRESH"
     assert materialize(["judge_scores"], key, instance=inst)
     again = latest_metadata(inst, "judge_scores", key)

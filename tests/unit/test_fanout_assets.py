@@ -16,7 +16,7 @@ from beyond_vibes_assets.cli.main import main, materialize
 from beyond_vibes_assets.cli.staleness import partition_range, stale_status
 from beyond_vibes_assets.orchestration.sync import sync_instance
 from resources import llm_client
-from tests.conftest import make_pack
+from tests.conftest import latest_data_version, make_pack
 from tests.scripted import ScriptedEndpoint, api_models, last_user
 
 GOOD, BAD = "good~api~openai_compatible", "bad~api~openai_compatible"
@@ -307,8 +307,7 @@ def test_a_judge_compiled_without_its_baseline_measures_only_the_baseline_when_a
     endpoint, instance, _ = scripted
     notes_judge(endpoint, instance, tmp_path, monkeypatch)
     judge_calls = lambda: sum(1 for r in endpoint.requests if r.get("response_format"))  # noqa: E731
-    version = lambda: instance.fetch_materializations(dg.AssetKey("judge_program"), limit=1).records[  # noqa: E731
-        0].asset_materialization.tags["dagster/data_version"]
+    version = lambda: latest_data_version(instance, "judge_program")  # noqa: E731
     query = "SELECT program, n_held_out, kappa, program_hash FROM judge_programs ORDER BY program"
     demo = {"mlflow_judge": False, "baseline": False}
     assert run(instance, "judge_program", ["notes"], demo)[0]
@@ -381,9 +380,7 @@ def test_judge_scores_fan_out_cached_partial_failure_and_only(scripted, tmp_path
     assert run(instance, "judge_program", ["notes", "tidy"], compiled_only)[0]
     assert run(instance, "judge_scores", keys)[0]
     assert {r["rubric"] for r in wh.query("SELECT DISTINCT rubric FROM judge_scores")} == {"notes", "tidy"}
-    version = lambda rubric: instance.fetch_materializations(dg.AssetRecordsFilter(  # noqa: E731
-        asset_key=dg.AssetKey("judge_program"), asset_partitions=[rubric]), limit=1).records[
-        0].asset_materialization.tags["dagster/data_version"]
+    version = lambda rubric: latest_data_version(instance, "judge_program", rubric)  # noqa: E731
     versions = {r: version(r) for r in ("notes", "tidy")}
     cache_keys = {(r["variant"], r["rubric"]): r["cache_key"] for r in wh.query(
         "SELECT variant, rubric, cache_key FROM judge_scores")}
