@@ -38,7 +38,7 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
     groups = group_by_variant(keys, family.dimension)
     answered: list[Prepared] = []  # partitions whose answers are all stored, not yet recorded
     meanwhile: list[dg.AssetMaterialization] = []  # recorded while waiting for the engine, not yet yielded
-    hooks = hooks_for(context, while_waiting=lambda: meanwhile.extend(record(answered)))
+    hooks = hooks_for(context, while_waiting=lambda: meanwhile.extend(record_answered()))
     failed: dict[str, str] = {}
 
     def key(variant: str, name: str) -> dg.MultiPartitionKey:
@@ -81,10 +81,11 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
                 scored.append((variant, name))
             yield partition_materialization(context, partition, outcome.metadata, tags=outcome.tags)
 
-    def record(batch: list[Prepared]) -> list[dg.AssetMaterialization]:
+    def record_answered() -> list[dg.AssetMaterialization]:
         """The partitions that need no model call (whole variants, and a variant's answered partitions where its
-        family can split them off), on one connection: a burst of short writes that never holds the engine."""
-        taken, batch[:] = list(batch), []
+        family can split them off), once, on one connection: a burst of short writes that never holds the engine."""
+        taken = list(answered)
+        answered.clear()
         out: list[dg.AssetMaterialization] = []
         if not taken:
             return out
@@ -92,10 +93,10 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
             with warehouse.session():
                 out.extend(emit(taken))
         except Exception as exc:  # noqa: BLE001 - the warehouse failed: these partitions fail, not the model work
-            done = {event.partition for event in out}
+            settled = {event.partition for event in out} | set(failed)
             for p in taken:
                 for name in p.definitions:
-                    if str(key(p.variant, name)) not in done | set(failed):
+                    if str(key(p.variant, name)) not in settled:
                         fail(p.variant, name, exc)
         return out
 
@@ -109,7 +110,7 @@ def fan_out(context: dg.AssetExecutionContext, family: Family, *, warehouse: Any
     answered.extend(a for a, _ in sides if a)
     yield from emit([todo for _, todo in sides if todo])
     yield from meanwhile
-    yield from record(answered)
+    yield from record_answered()
     if family.coverage_check:
         complete = all(c["rows"] == (c["unique"] if c["unique"] is not None else c["rows"]) == c["wanted"]
                        for c in coverage.values())

@@ -53,7 +53,7 @@ def engine_slot(context: dg.AssetExecutionContext, holder: str, pool: str = ENGI
             time.sleep(random.uniform(0.2, 1.0))
             continue
         if while_waiting is not None:  # then ask again at once: the slot may have come free meanwhile
-            context.log.info(f"'{pool}' pool busy: recording what needs no engine before waiting to serve {holder}")
+            context.log.info(f"'{pool}' pool busy: doing what needs no engine before waiting to serve {holder}")
             work, while_waiting = while_waiting, None
             work()
             continue

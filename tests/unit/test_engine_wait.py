@@ -1,8 +1,8 @@
 """A run records its all-answered partitions while it would wait for the engine pool, never while it holds it, and
 serves first when the pool is free: a backfill's runs start together, and when each recorded its answered partitions
-before asking for the engine, the engine stood idle until the first of them was done (at 1,000 partitions, ~13 s of
-a ~100 s backfill: benchmarks/backfill_overhead.py). The one partition run (fanout.py) with a stand-in family, on a
-real SQLite instance with the shipped `engine` pool (one slot), which another run holds or not."""
+before asking for the engine, the engine stood idle until the first of them was done (five runs side by side take
+7–16 s each to write 200: benchmarks/backfill_overhead.py). The one partition run (fanout.py) with a stand-in
+family, on a real SQLite instance with the shipped `engine` pool (one slot), which another run holds or not."""
 
 import threading
 
