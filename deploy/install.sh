@@ -29,15 +29,14 @@ for arg in "$@"; do
 done
 # Every distribution comes from a hashed lock (deploy/lock.sh regenerates them from pyproject.toml), so two installs
 # resolve identically and a tampered download is refused. uv installs it in seconds from its cache (~/.cache/uv);
-# where uv cannot be had or cannot reach an index, pip installs the same lock. Bytecode is compiled at install (pip's
-# default, uv's --compile-bytecode): the sandbox mounts the environment read-only, so a module not compiled here is
-# compiled again by every sandboxed interpreter that imports it.
+# where uv cannot be had or cannot reach an index, pip installs the same lock.
 if .venv/bin/python -m pip install -q --require-hashes -r deploy/tools.lock >/dev/null 2>&1; then
-  install() { .venv/bin/uv pip install --python .venv/bin/python --compile-bytecode -q "$@" || .venv/bin/python -m pip install -q "$@"; }
+  install() { .venv/bin/uv pip install --python .venv/bin/python -q "$@" || .venv/bin/python -m pip install -q "$@"; }
 else
   install() { .venv/bin/python -m pip install -q "$@"; }
 fi
 install --no-deps --require-hashes -r "$lock"  # the lock is the whole closure: nothing to resolve
+deploy/bytecode.sh .venv/bin/python "$lock"
 # the project itself: its dependencies are the lock's (setuptools' editable-install notice is information: not printed)
 PYTHONWARNINGS="ignore:Editable installation" install --no-deps -e .
 # --dev: headless Chromium opens the HTML report in the browser test (Debian package; as root only).
