@@ -3,7 +3,7 @@ API (or llama-server) does, answering from a script instead of a model, so asset
 platform's own client classes. Mock by necessity (no model runs here); the engine itself is the e2e tier's.
 
 The script is a function of the request body returning the reply text, a dict {"text", "delay_s", "status",
-"loop"}; `requests` records every body it answered."""
+"retry_after", "loop"}; `requests` records every body it answered."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ class ScriptedEndpoint:
                     time.sleep(reply["delay_s"])
                 if reply.get("status", 200) != 200:
                     self.send_response(reply["status"])
+                    if "retry_after" in reply:  # what an API says with a 429/503; clients that honour it wait that long
+                        self.send_header("retry-after", str(reply["retry_after"]))
                     self.end_headers()
                     self.wfile.write(b'{"error": "scripted failure"}')
                     return

@@ -271,7 +271,7 @@ def judge_script(agent):
         text = " ".join(str(m.get("content")) for m in body.get("messages") or [])
         evidence = text.rsplit("## Final answer", 1)[-1]
         if "FAILME" in evidence:
-            return {"status": 503}
+            return {"status": 503, "retry_after": 0}  # the judge's retries run at once: counted, not waited for
         good = "Wrote NOTE.md" in evidence
         return json.dumps({"rationale": "wrote it" if good else "no note", "score": 5 if good else 1})
     return script

@@ -43,7 +43,7 @@ def judge(body):
     text = " ".join(str(m.get("content")) for m in body.get("messages") or [])
     answer = text.rsplit("## Final answer", 1)[-1]
     if judge.down and "(number 3)" in answer:
-        return {"status": 503}
+        return {"status": 503, "retry_after": 0}  # retried at once: the retries are counted, not waited for
     good = "FAITHFUL" in answer
     return json.dumps({"rationale": "says what the text says" if good else "invents", "score": 5 if good else 1})
 
