@@ -14,14 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from ..settings import settings, subdir
+from .tracking_store import ensure_store
 
 EXPERIMENT = "beyond-vibes-sims"
 
 
 def tracking_uri() -> str:
-    """BEYOND_VIBES_MLFLOW_URI (the team profile: a Postgres database of its own), else SQLite under the home."""
-
-    return settings().mlflow_uri or f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
+    """BEYOND_VIBES_MLFLOW_URI (the team profile: a Postgres database of its own), else SQLite under the home, made
+    from a migrated empty store when the home has none yet (agent/tracking_store.py)."""
+    if settings().mlflow_uri:
+        return settings().mlflow_uri
+    db = subdir("mlflow") / "mlflow.db"
+    ensure_store(db)
+    return f"sqlite:///{db}"
 
 
 def mlflow_environment() -> None:
