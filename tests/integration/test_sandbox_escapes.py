@@ -392,3 +392,22 @@ def test_opting_out_of_isolation_still_scrubs_the_environment_and_applies_limits
     assert not too_big.ok and (ws.root / "big.bin").stat().st_size <= 1 << 20
     left = ws.run("sleep 60 & echo started", Limits(timeout_s=10), isolation="none")
     assert left.ok and not [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [""])[:2] == ["sleep", "60"]]
+
+
+def test_pytest_in_the_sandbox_loads_none_of_the_harness_s_plugins(box, tmp_path):
+    """A criterion's or an agent's `pytest` runs on pytest alone: the plugins installed beside the harness (which
+    differ between the laptop and the dev lock) would make one task's run depend on the install."""
+    import subprocess
+    import sys
+
+    write(box, "tests/test_one.py", "def test_one():\n    assert 1 + 1 == 2\n")
+    inside = run(box, "python -m pytest -p no:cacheprovider tests/test_one.py")
+    assert inside.ok and "1 passed" in inside.output, inside.output
+    assert "plugins:" not in inside.output, inside.output
+    # the same run on the host, with this environment's autoloading, lists them: the assertion above is not vacuous
+    (tmp_path / "host").mkdir()
+    (tmp_path / "host" / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    host = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_one.py"], cwd=tmp_path / "host",
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert "plugins:" in host.stdout and "1 passed" in host.stdout, host.stdout
