@@ -25,8 +25,9 @@ from .curated import REFRESH_ON_NEW_RESULTS
                  "comparisons, history with regressions and simulations: Markdown + self-contained HTML with plots."),
 )
 def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource, catalog: CatalogResource) -> dg.MaterializeResult:
-    state = record_catalog_state(warehouse, catalog)
-    data = gather(warehouse, catalog, state.digest)
+    with warehouse.session():  # ~20 reads: one connection instead of one each (~15 ms apiece on DuckDB)
+        state = record_catalog_state(warehouse, catalog)
+        data = gather(warehouse, catalog, state.digest)
     text = render(data)
     path = subdir("reports") / "report.md"
     path.write_text(text)
