@@ -22,8 +22,9 @@ if [ -d "$kept" ]; then
   cp -alf "$kept/." "$site/"
   jobs=1  # a check of every .pyc's header (~1 s): one process is faster than a pool for that
 fi
-# compiles only the modules whose .pyc is missing or does not match its source
-"$py" -m compileall -q -j "$jobs" "$site" >/dev/null
+# compiles only the modules whose .pyc is missing or does not match its source; a file that is not valid Python (a
+# package's template or test data) is left uncompiled, as an installer's own compile step leaves it, not an error
+"$py" -m compileall -q -j "$jobs" "$site" >/dev/null || true
 if [ ! -d "$kept" ]; then
   staging="$kept.$$"
   mkdir -p "$staging"

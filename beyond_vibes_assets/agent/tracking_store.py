@@ -43,16 +43,15 @@ def ensure_store(db: Path) -> None:
     """Make `db` a copy of the template when it does not exist yet (a store another process made first is kept)."""
     if db.exists():
         return
+    staged = db.with_name(f".{db.name}.{os.getpid()}")
     try:
         source = template()
         db.parent.mkdir(parents=True, exist_ok=True)
-        staged = db.with_name(f".{db.name}.{os.getpid()}")
         shutil.copyfile(source, staged)
-        try:
-            os.link(staged, db)  # create-if-absent in one step
-        except FileExistsError:
-            pass
-        finally:
-            staged.unlink()
-    except (OSError, sqlite3.Error):
-        return  # MLflow makes the store itself, as it would without a template
+        os.link(staged, db)  # create-if-absent in one step
+    except FileExistsError:
+        pass  # another process made it first: theirs is kept
+    except Exception:  # noqa: BLE001 - a speed-up only: MLflow makes the store itself, as it would without one
+        pass
+    finally:
+        staged.unlink(missing_ok=True)
