@@ -15,7 +15,7 @@ py=$1
 lock=$2
 site=$("$py" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 tag=$("$py" -c 'import sys; print(sys.implementation.cache_tag)')
-key=$(cat "$lock" | sha256sum | cut -c1-16)
+key=$(sha256sum < "$lock" | cut -c1-16)
 kept="${BEYOND_VIBES_CACHE:-$HOME/.cache/beyond-vibes}/bytecode/$tag-$key"
 jobs=0  # every core, for a whole environment
 if [ -d "$kept" ]; then

@@ -22,8 +22,8 @@ EXPERIMENT = "beyond-vibes-sims"
 def tracking_uri() -> str:
     """BEYOND_VIBES_MLFLOW_URI (the team profile: a Postgres database of its own), else SQLite under the home, made
     from a migrated empty store when the home has none yet (agent/tracking_store.py)."""
-    if settings().mlflow_uri:
-        return settings().mlflow_uri
+    if uri := settings().mlflow_uri:
+        return uri
     db = subdir("mlflow") / "mlflow.db"
     ensure_store(db)
     return f"sqlite:///{db}"

@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -397,9 +399,6 @@ def test_opting_out_of_isolation_still_scrubs_the_environment_and_applies_limits
 def test_pytest_in_the_sandbox_loads_none_of_the_harness_s_plugins(box, tmp_path):
     """A criterion's or an agent's `pytest` runs on pytest alone: the plugins installed beside the harness (which
     differ between the laptop and the dev lock) would make one task's run depend on the install."""
-    import subprocess
-    import sys
-
     write(box, "tests/test_one.py", "def test_one():\n    assert 1 + 1 == 2\n")
     inside = run(box, "python -m pytest -p no:cacheprovider tests/test_one.py")
     assert inside.ok and "1 passed" in inside.output, inside.output
